@@ -1,0 +1,103 @@
+"""The composition root: build the one Application that `apuri run` starts and tests drive.
+
+Nothing opens at import time. `post_init` opens and migrates the database, wires the services and
+tells Telegram the command menus; `post_shutdown` closes the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import Application, Defaults
+
+import handlers
+from bot.config import ConfigError, Settings
+from bot.services.container import Services, build_services
+from bot.services.ports import Clock
+from handlers.commands import publish_default_menus
+from handlers.context import CONTEXT_TYPES, BotData
+from storage.db import Database
+from storage.store import SqliteStore
+
+__all__ = ["ApuriApplication", "build_application", "open_services", "system_clock"]
+
+log = logging.getLogger(__name__)
+
+ApuriApplication = Application[Any, Any, Any, Any, BotData, Any]
+
+
+def system_clock() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+async def open_services(
+    settings: Settings, clock: Clock = system_clock
+) -> tuple[Database, Services]:
+    """Open and migrate the database and wire the services on it."""
+    db = await Database.open(settings.database)
+    try:
+        await db.migrate()
+    except BaseException:
+        await db.close()
+        raise
+    services = build_services(
+        SqliteStore(db),
+        clock,
+        invite_validity=settings.invite_validity,
+        default_language=settings.default_language,
+    )
+    return db, services
+
+
+def build_application(settings: Settings, *, clock: Clock = system_clock) -> ApuriApplication:
+    """Build the bot: handlers registered, lifecycle hooks set, nothing opened yet."""
+    if settings.telegram_bot_token is None:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
+    database: list[Database] = []
+
+    async def post_init(app: ApuriApplication) -> None:
+        db, services = await open_services(settings, clock)
+        database.append(db)
+        app.bot_data.services = services
+        app.bot_data.default_language = settings.default_language
+        app.bot_data.timezone = settings.zone
+        await services.invites.remember_bot_username(app.bot.username)
+        await publish_default_menus(app.bot, settings.default_language)
+        log.info("Apuri is up as @%s", app.bot.username)
+
+    async def post_shutdown(app: ApuriApplication) -> None:
+        while database:
+            await database.pop().close()
+
+    builder = (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .context_types(CONTEXT_TYPES)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if settings.telegram_api_base_url:
+        builder = builder.base_url(settings.telegram_api_base_url)
+        builder = builder.base_file_url(
+            settings.telegram_api_file_url or _file_url_for(settings.telegram_api_base_url)
+        )
+    app: ApuriApplication = builder.build()
+    handlers.register(app)
+    return app
+
+
+def _file_url_for(base_url: str) -> str:
+    """Return the file URL of a Bot API server from its method URL (…/bot → …/file/bot)."""
+    root, _, last = base_url.rstrip("/").rpartition("/")
+    return f"{root}/file/{last}" if last == "bot" else base_url.rstrip("/") + "/file/bot"

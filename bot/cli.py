@@ -1,0 +1,137 @@
+"""The `apuri` command: run the bot, migrate the database, create invites.
+
+Exit status: 0 done, 1 a fault while running, 2 a problem with the configuration or the arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError
+
+from bot.app import build_application, open_services
+from bot.config import ConfigError, Settings, load_settings
+from bot.domain.errors import DomainError
+from bot.domain.people import Role
+from bot.services.invites import IssuedInvite
+from storage.db import Database, MigrationError
+
+__all__ = ["main"]
+
+BOTFATHER_ADVICE = (
+    "apuri: no Telegram bot token. In Telegram, send /newbot to @BotFather, then put the token it "
+    "gives as TELEGRAM_BOT_TOKEN=... in the file .env (copy .env.example to .env)."
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"apuri: configuration error: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level)
+    try:
+        return int(args.action(settings, args))
+    except MigrationError as exc:
+        print(f"apuri: database: {exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        print(f"apuri: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="apuri", description="Apuri, the neighbourhood-help Telegram bot."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="migrate the database and start the bot (long polling)")
+    run.set_defaults(action=_run)
+
+    migrate = commands.add_parser("migrate", help="bring the database up to date")
+    migrate.set_defaults(action=_migrate)
+
+    invite = commands.add_parser("invite", help="print a one-time invite link and code")
+    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
+    invite.add_argument("--name", help="the person's name, shown to coordinators")
+    invite.add_argument("--organisation", help="the organisation (required for partner)")
+    invite.set_defaults(action=_invite)
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs every request URL at INFO, and a Bot API URL contains the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    if settings.telegram_bot_token is None:
+        print(BOTFATHER_ADVICE, file=sys.stderr)
+        return 2
+    applied = asyncio.run(_apply_migrations(settings))
+    for name in applied:
+        print(f"apuri: applied migration {name}", file=sys.stderr)
+    app = build_application(settings)
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    except InvalidToken:
+        print(
+            "apuri: Telegram refused the token; check TELEGRAM_BOT_TOKEN in .env.", file=sys.stderr
+        )
+        return 2
+    except NetworkError as exc:
+        print(f"apuri: cannot reach the Telegram Bot API: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    applied = asyncio.run(_apply_migrations(settings))
+    print(f"apuri: {len(applied)} migration(s) applied; database {settings.database} is up to date")
+    return 0
+
+
+async def _apply_migrations(settings: Settings) -> list[str]:
+    db = await Database.open(settings.database)
+    try:
+        return await db.migrate()
+    finally:
+        await db.close()
+
+
+def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    issued = asyncio.run(_create_invite(settings, Role(args.role), args.name, args.organisation))
+    who = f' "{args.name}"' if args.name else ""
+    expires = issued.invite.expires_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
+    print(f"Invite for {args.role}{who}, valid once until {expires} ({settings.timezone}).")
+    if issued.link:
+        print(f"Link: {issued.link}")
+    else:
+        print("The bot's username is not known yet: start the bot once for a link, or send:")
+        print(f"/start {issued.code}")
+    print(issued.code)
+    return 0
+
+
+async def _create_invite(
+    settings: Settings, role: Role, name: str | None, organisation: str | None
+) -> IssuedInvite:
+    db, services = await open_services(settings)
+    try:
+        return await services.invites.create(None, role, name=name, organisation_name=organisation)
+    finally:
+        await db.close()

@@ -1,0 +1,1 @@
+"""Pure rules of Apuri: no Telegram, no database, no I/O."""

@@ -1,0 +1,1 @@
+"""Use cases of Apuri; they speak to storage only through the ports in `ports`."""

@@ -1,0 +1,60 @@
+"""Telegram adapters: extract what the person asked, call one service, render the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from handlers import people, start
+from handlers.callback_data import (
+    ChooseInviteRole,
+    ChooseLanguage,
+    PeoplePage,
+    SetActive,
+    SetRole,
+    ShowPerson,
+)
+from handlers.errors import on_error
+from handlers.gate import identify
+
+__all__ = ["register"]
+
+_GATE = -1
+_COMMANDS = 0
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register every handler, in the order in which they must see updates."""
+    # The gate runs first and alone in its group: it identifies the person and stops strangers.
+    app.add_handler(TypeHandler(Update, identify), group=_GATE)
+
+    app.add_handlers(
+        [
+            CommandHandler("start", start.start),
+            CommandHandler("help", start.help_command),
+            CommandHandler("whoami", start.whoami),
+            CommandHandler("language", start.language),
+            CommandHandler("invite", people.invite),
+            CommandHandler("people", people.list_people),
+            CallbackQueryHandler(start.choose_language, pattern=ChooseLanguage.matches()),
+            CallbackQueryHandler(people.invite_role_chosen, pattern=ChooseInviteRole.matches()),
+            CallbackQueryHandler(people.show_people_page, pattern=PeoplePage.matches()),
+            CallbackQueryHandler(people.show_person, pattern=ShowPerson.matches()),
+            CallbackQueryHandler(people.set_active, pattern=SetActive.matches()),
+            CallbackQueryHandler(people.set_role, pattern=SetRole.matches()),
+            # Last: anything not understood gets a pointer to /help instead of silence.
+            MessageHandler(filters.ALL, start.unknown),
+            CallbackQueryHandler(start.unknown),
+        ],
+        group=_COMMANDS,
+    )
+    app.add_error_handler(on_error)

@@ -1,0 +1,141 @@
+"""Typed, compact callback data for inline buttons, packed and parsed only here.
+
+Telegram allows 64 bytes; each kind is a one-letter prefix and `|`-separated fields,
+e.g. `R|12|caller|1`.
+The data is never trusted: it only says what the person asked for, and the services check against
+the database whether they may.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, Self
+
+from bot.domain.people import Role
+
+__all__ = [
+    "BadCallbackData",
+    "CallbackData",
+    "ChooseInviteRole",
+    "ChooseLanguage",
+    "PeoplePage",
+    "SetActive",
+    "SetRole",
+    "ShowPerson",
+]
+
+MAX_BYTES = 64
+_SEPARATOR = "|"
+
+
+class BadCallbackData(ValueError):
+    """The data is not of the expected kind or shape (old, foreign or forged)."""
+
+
+class CallbackData:
+    """Base of every kind of callback data; subclasses are frozen dataclasses."""
+
+    PREFIX: ClassVar[str]
+
+    def pack(self) -> str:
+        """Return the compact string form."""
+        parts = [self.PREFIX]
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, field.name)
+            parts.append(("1" if value else "0") if isinstance(value, bool) else str(value))
+        data = _SEPARATOR.join(parts)
+        if len(data.encode("utf-8")) > MAX_BYTES:
+            raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+        return data
+
+    @classmethod
+    def parse(cls, data: object) -> Self:
+        """Return the typed value of `data`, or raise `BadCallbackData`."""
+        if not isinstance(data, str):
+            raise BadCallbackData("not a string")
+        prefix, *parts = data.split(_SEPARATOR)
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        if prefix != cls.PREFIX or len(parts) != len(fields):
+            raise BadCallbackData(f"not {cls.__name__}")
+        hints = typing.get_type_hints(cls)
+        try:
+            values = {
+                f.name: _convert(hints[f.name], raw) for f, raw in zip(fields, parts, strict=True)
+            }
+        except ValueError as exc:
+            raise BadCallbackData(str(exc)) from exc
+        return cls(**values)
+
+    @classmethod
+    def matches(cls) -> Callable[[object], bool]:
+        """Return a predicate for `CallbackQueryHandler(pattern=...)` selecting this kind."""
+        prefix = cls.PREFIX + _SEPARATOR
+        return lambda data: isinstance(data, str) and data.startswith(prefix)
+
+
+def _convert(kind: type, raw: str) -> object:
+    if kind is bool:
+        if raw not in {"0", "1"}:
+            raise ValueError(f"bad flag {raw!r}")
+        return raw == "1"
+    if kind is int:
+        if not raw.isdigit() or len(raw) > 12:
+            raise ValueError(f"bad number {raw!r}")
+        return int(raw)
+    return kind(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage(CallbackData):
+    """Switch the interface language."""
+
+    PREFIX: ClassVar[str] = "L"
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class PeoplePage(CallbackData):
+    """Show a page of the people list."""
+
+    PREFIX: ClassVar[str] = "P"
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShowPerson(CallbackData):
+    """Open a person's card."""
+
+    PREFIX: ClassVar[str] = "S"
+    person_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetActive(CallbackData):
+    """Deactivate or reactivate a person; deactivation asks first (`confirmed` false)."""
+
+    PREFIX: ClassVar[str] = "A"
+    person_id: int
+    active: bool
+    confirmed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetRole(CallbackData):
+    """Grant (`granted` true) or revoke a role; the target state, so a double tap is harmless."""
+
+    PREFIX: ClassVar[str] = "R"
+    person_id: int
+    role: Role
+    granted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseInviteRole(CallbackData):
+    """Create an invite for a role; `organisation_id` 0 means none chosen yet."""
+
+    PREFIX: ClassVar[str] = "I"
+    role: Role
+    organisation_id: int

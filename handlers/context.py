@@ -1,0 +1,91 @@
+"""The typed context every handler receives: services, the person and their translator."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+
+from bot.domain.errors import NotAllowed
+from bot.domain.people import Capability, Person
+from bot.i18n import Translator, translators
+from bot.services.container import Services
+
+__all__ = ["CONTEXT_TYPES", "ApuriContext", "BotData", "requires"]
+
+
+class BotData:
+    """Application-wide state, filled in by the composition root's `post_init`."""
+
+    __slots__ = ("_services", "default_language", "timezone")
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+        self.default_language = "fi"
+        self.timezone = ZoneInfo("Europe/Helsinki")
+
+    @property
+    def services(self) -> Services:
+        """Return the services; they exist from `post_init` on."""
+        if self._services is None:
+            raise RuntimeError("services are not ready: post_init has not run")
+        return self._services
+
+    @services.setter
+    def services(self, services: Services) -> None:
+        self._services = services
+
+
+class ApuriContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """A `CallbackContext` that knows who is writing and in which language to answer."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id, user_id)
+        self.person: Person | None = None
+        self.tr: Translator = translators()[self.bot_data.default_language]
+
+    @property
+    def services(self) -> Services:
+        """Return the application's services."""
+        return self.bot_data.services
+
+    @property
+    def actor(self) -> Person:
+        """Return the registered, active person behind the update."""
+        if self.person is None:
+            raise NotAllowed("not registered")
+        return self.person
+
+    def translator_for(self, person: Person) -> Translator:
+        """Return the translator in another person's language, for messages to them."""
+        return translators()[person.language]
+
+
+CONTEXT_TYPES = ContextTypes(context=ApuriContext, bot_data=BotData)
+
+
+Handler = Callable[[Update, ApuriContext], Awaitable[None]]
+
+
+def requires(capability: Capability) -> Callable[[Handler], Handler]:
+    """Refuse the handler to anyone whose roles lack `capability` (services check again)."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(update: Update, context: ApuriContext) -> None:
+            if not context.actor.can(capability):
+                raise NotAllowed(capability.value)
+            await handler(update, context)
+
+        return guarded
+
+    return decorate

@@ -1,0 +1,171 @@
+"""Coordinators' commands for people: /invite, /people and each person's card."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.domain.people import ROLES_NEEDING_ORGANISATION, Capability, Person
+from handlers.callback_data import ChooseInviteRole, PeoplePage, SetActive, SetRole, ShowPerson
+from handlers.commands import publish_menu_of
+from handlers.context import ApuriContext, requires
+from handlers.render import (
+    ROLE_WORDS,
+    confirm_deactivation,
+    invite_organisation_keyboard,
+    invite_role_keyboard,
+    invite_text,
+    people_page,
+    person_card,
+    roles_changed_text,
+)
+
+__all__ = [
+    "invite",
+    "invite_role_chosen",
+    "list_people",
+    "set_active",
+    "set_role",
+    "show_people_page",
+    "show_person",
+]
+
+log = logging.getLogger(__name__)
+
+
+@requires(Capability.INVITE)
+async def invite(update: Update, context: ApuriContext) -> None:
+    """Create an invite for the role named after /invite, or offer the roles as buttons."""
+    message = update.message
+    assert message is not None
+    args = context.args or []
+    if not args:
+        await message.reply_text(
+            context.tr.gettext("Whom do you want to invite?"),
+            reply_markup=invite_role_keyboard(context.tr),
+        )
+        return
+    role = ROLE_WORDS.get(args[0].lower())
+    if role is None:
+        await message.reply_text(
+            context.tr.gettext("I do not know that role. Choose one:"),
+            reply_markup=invite_role_keyboard(context.tr),
+        )
+        return
+    issued = await context.services.invites.create(
+        context.actor, role, organisation_name=" ".join(args[1:]) or None
+    )
+    await message.reply_text(invite_text(context.tr, issued, context.bot_data.timezone))
+
+
+@requires(Capability.INVITE)
+async def invite_role_chosen(update: Update, context: ApuriContext) -> None:
+    """Create the invite for the pressed role, asking for an organisation where one is needed."""
+    query = update.callback_query
+    assert query is not None
+    choice = ChooseInviteRole.parse(query.data)
+    if choice.role in ROLES_NEEDING_ORGANISATION and choice.organisation_id == 0:
+        organisations = await context.services.invites.organisations()
+        await query.answer()
+        await query.edit_message_text(
+            context.tr.gettext(
+                "Which organisation? Choose one, or send /invite partner followed by the name "
+                "of a new organisation."
+            ),
+            reply_markup=invite_organisation_keyboard(organisations, choice.role),
+        )
+        return
+    issued = await context.services.invites.create(
+        context.actor, choice.role, organisation_id=choice.organisation_id or None
+    )
+    await query.answer()
+    await query.edit_message_text(invite_text(context.tr, issued, context.bot_data.timezone))
+
+
+@requires(Capability.MANAGE_PEOPLE)
+async def list_people(update: Update, context: ApuriContext) -> None:
+    """Show the first page of people."""
+    assert update.message is not None
+    page = await context.services.people.page(context.actor, 1)
+    text, keyboard = people_page(context.tr, page)
+    await update.message.reply_text(text, reply_markup=keyboard)
+
+
+@requires(Capability.MANAGE_PEOPLE)
+async def show_people_page(update: Update, context: ApuriContext) -> None:
+    """Turn the people list to another page."""
+    query = update.callback_query
+    assert query is not None
+    page = await context.services.people.page(context.actor, PeoplePage.parse(query.data).page)
+    text, keyboard = people_page(context.tr, page)
+    await query.answer()
+    await query.edit_message_text(text, reply_markup=keyboard)
+
+
+@requires(Capability.MANAGE_PEOPLE)
+async def show_person(update: Update, context: ApuriContext) -> None:
+    """Open a person's card."""
+    query = update.callback_query
+    assert query is not None
+    person = await context.services.people.get(
+        context.actor, ShowPerson.parse(query.data).person_id
+    )
+    text, keyboard = person_card(context.tr, person)
+    await query.answer()
+    await query.edit_message_text(text, reply_markup=keyboard)
+
+
+@requires(Capability.MANAGE_PEOPLE)
+async def set_active(update: Update, context: ApuriContext) -> None:
+    """Deactivate (after a confirmation) or reactivate a person."""
+    query = update.callback_query
+    assert query is not None
+    data = SetActive.parse(query.data)
+    people = context.services.people
+    if not data.active and not data.confirmed:
+        target = await people.get(context.actor, data.person_id)
+        text, keyboard = confirm_deactivation(context.tr, target)
+        await query.answer()
+        await query.edit_message_text(text, reply_markup=keyboard)
+        return
+    if data.active:
+        person = await people.reactivate(context.actor, data.person_id)
+    else:
+        person = await people.deactivate(context.actor, data.person_id)
+    text, keyboard = person_card(context.tr, person)
+    await query.answer(context.tr.plain("Saved."))
+    await query.edit_message_text(text, reply_markup=keyboard)
+    await publish_menu_of(context.bot, person)
+
+
+@requires(Capability.MANAGE_PEOPLE)
+async def set_role(update: Update, context: ApuriContext) -> None:
+    """Give or take away one role, and tell the person."""
+    query = update.callback_query
+    assert query is not None
+    data = SetRole.parse(query.data)
+    people = context.services.people
+    before = await people.get(context.actor, data.person_id)
+    if data.granted:
+        person = await people.grant_role(context.actor, data.person_id, data.role)
+    else:
+        person = await people.revoke_role(context.actor, data.person_id, data.role)
+    text, keyboard = person_card(context.tr, person)
+    await query.answer(context.tr.plain("Saved."))
+    if person.roles != before.roles:
+        await query.edit_message_text(text, reply_markup=keyboard)
+        await publish_menu_of(context.bot, person)
+        await _tell_roles_changed(context, person)
+
+
+async def _tell_roles_changed(context: ApuriContext, person: Person) -> None:
+    if not person.active or person.id == context.actor.id:
+        return
+    try:
+        await context.bot.send_message(
+            person.telegram_user_id, roles_changed_text(context.translator_for(person), person)
+        )
+    except TelegramError as exc:
+        log.warning("could not tell person %s of new roles: %s", person.id, type(exc).__name__)

@@ -1,0 +1,349 @@
+"""Domain objects to Telegram text and keyboards; every user-facing string is translated here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain.errors import (
+    AlreadyRegistered,
+    DomainError,
+    InviteExpired,
+    InviteNotFound,
+    InviteUsed,
+    LastCoordinator,
+    LastRole,
+    NotAllowed,
+    OrganisationRequired,
+    PersonNotFound,
+    SelfManagement,
+    TooManyAttempts,
+)
+from bot.domain.people import Organisation, Person, Role
+from bot.i18n import N_, Html, Translator, escape
+from bot.services.invites import IssuedInvite
+from bot.services.people import PeoplePage
+from handlers.callback_data import (
+    ChooseInviteRole,
+    ChooseLanguage,
+    SetActive,
+    SetRole,
+    ShowPerson,
+)
+from handlers.callback_data import (
+    PeoplePage as PeoplePageData,
+)
+from handlers.commands import commands_for
+
+__all__ = [
+    "LANGUAGE_NAMES",
+    "error_text",
+    "help_text",
+    "invite_organisation_keyboard",
+    "invite_role_keyboard",
+    "invite_text",
+    "language_keyboard",
+    "people_page",
+    "person_card",
+    "role_name",
+    "whoami_text",
+]
+
+# Each language is named in itself, so anyone can find their own.
+LANGUAGE_NAMES: dict[str, str] = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
+
+_ROLE_NAMES: dict[Role, str] = {
+    Role.COORDINATOR: N_("coordinator"),
+    Role.CALLER: N_("caller"),
+    Role.VOLUNTEER: N_("volunteer"),
+    Role.PARTNER: N_("partner contact"),
+    Role.LINK_WORKER: N_("link worker"),
+}
+
+# Aliases a coordinator may type after /invite, in any of the three languages.
+ROLE_WORDS: dict[str, Role] = {
+    **{role.value: role for role in Role},
+    "linkworker": Role.LINK_WORKER,
+    "koordinaattori": Role.COORDINATOR,
+    "soittaja": Role.CALLER,
+    "vapaaehtoinen": Role.VOLUNTEER,
+    "kumppani": Role.PARTNER,
+    "hyvinvointilähetti": Role.LINK_WORKER,
+    "koordinator": Role.COORDINATOR,
+    "ringare": Role.CALLER,
+    "frivillig": Role.VOLUNTEER,
+    "partner": Role.PARTNER,
+    "välfärdsombud": Role.LINK_WORKER,
+}
+
+
+def role_name(tr: Translator, role: Role) -> str:
+    """Return the role's name in the translator's language."""
+    return tr.plain(_ROLE_NAMES[role])
+
+
+def role_list(tr: Translator, roles: frozenset[Role]) -> str:
+    """Return the roles as a comma list in a stable order."""
+    return ", ".join(role_name(tr, r) for r in Role if r in roles)
+
+
+def local_time(tr: Translator, moment: datetime, zone: ZoneInfo) -> str:
+    """Return a moment as local date and time in the translator's language."""
+    return format_datetime(moment, "short", tzinfo=zone, locale=_locale(tr.language))
+
+
+def _locale(language: str) -> str:
+    return {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}[language]
+
+
+def help_text(tr: Translator, person: Person | None) -> Html:
+    """Return the list of commands this person may use."""
+    lines = [tr.gettext("<b>What I can do for you</b>")]
+    lines += [f"/{c.name} — {tr.gettext(c.description)}" for c in commands_for(person)]
+    return Html("\n".join(lines))
+
+
+def welcome_text(tr: Translator, person: Person, role: Role, newly_registered: bool) -> Html:
+    """Return the greeting after an invite was redeemed."""
+    if newly_registered:
+        head = tr.gettext(
+            "Welcome to Apuri, {name}! You are registered as {role}.",
+            name=person.name,
+            role=role_name(tr, role),
+        )
+    else:
+        head = tr.gettext(
+            "{name}, you now have the role {role} too.", name=person.name, role=role_name(tr, role)
+        )
+    return Html(f"{head}\n\n{help_text(tr, person)}")
+
+
+def whoami_text(tr: Translator, person: Person) -> Html:
+    """Return what the bot knows about the person themself."""
+    organisation = person.organisation.name if person.organisation else tr.plain("none")
+    return tr.gettext(
+        "<b>{name}</b>\nRoles: {roles}\nOrganisation: {organisation}\nLanguage: {language}",
+        name=person.name,
+        roles=role_list(tr, person.roles),
+        organisation=organisation,
+        language=LANGUAGE_NAMES[person.language],
+    )
+
+
+def language_keyboard(current: str) -> InlineKeyboardMarkup:
+    """Return one button per language, the current one ticked."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    ("✓ " if code == current else "") + name,
+                    callback_data=ChooseLanguage(code).pack(),
+                )
+                for code, name in LANGUAGE_NAMES.items()
+            ]
+        ]
+    )
+
+
+def invite_text(tr: Translator, issued: IssuedInvite, zone: ZoneInfo) -> Html:
+    """Return the invite as a coordinator forwards it: link or code, role, expiry."""
+    invite = issued.invite
+    role = role_name(tr, invite.role)
+    who = (
+        tr.gettext(
+            "Invite for {role} ({organisation})", role=role, organisation=issued.organisation.name
+        )
+        if issued.organisation
+        else tr.gettext("Invite for {role}", role=role)
+    )
+    lines = [
+        Html(f"<b>{who}</b>"),
+        tr.gettext("Valid once, until {expires}.", expires=local_time(tr, invite.expires_at, zone)),
+    ]
+    if issued.link:
+        lines.append(tr.gettext("Send this link to the person: {link}", link=issued.link))
+    lines.append(
+        tr.gettext(
+            "Or they can send me: {command}",
+            command=Html(f"<code>/start {issued.code}</code>"),
+        )
+    )
+    return Html("\n".join(lines))
+
+
+def invite_role_keyboard(tr: Translator) -> InlineKeyboardMarkup:
+    """Return one button per role to invite."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    role_name(tr, role), callback_data=ChooseInviteRole(role, 0).pack()
+                )
+            ]
+            for role in Role
+        ]
+    )
+
+
+def invite_organisation_keyboard(
+    organisations: list[Organisation], role: Role
+) -> InlineKeyboardMarkup | None:
+    """Return one button per organisation to attach an invite to, or None when there are none."""
+    if not organisations:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(o.name, callback_data=ChooseInviteRole(role, o.id).pack())]
+            for o in organisations[:40]
+        ]
+    )
+
+
+def _person_line(tr: Translator, person: Person) -> str:
+    parts = [f"<b>{escape(person.name)}</b>", role_list(tr, person.roles)]
+    if person.organisation:
+        parts.append(escape(person.organisation.name))
+    if not person.active:
+        parts.append(tr.gettext("<i>deactivated</i>"))
+    return " · ".join(parts)
+
+
+def people_page(tr: Translator, page: PeoplePage) -> tuple[Html, InlineKeyboardMarkup]:
+    """Return one page of people with a button per person and page navigation."""
+    head = tr.ngettext(
+        "<b>{n} person</b> (page {page}/{pages})",
+        "<b>{n} people</b> (page {page}/{pages})",
+        page.total,
+        page=page.page,
+        pages=page.pages,
+    )
+    lines = [head, *(_person_line(tr, p) for p in page.people)]
+    rows = [
+        [InlineKeyboardButton(p.name, callback_data=ShowPerson(p.id).pack())] for p in page.people
+    ]
+    navigation = []
+    if page.page > 1:
+        navigation.append(
+            InlineKeyboardButton("◀", callback_data=PeoplePageData(page.page - 1).pack())
+        )
+    if page.page < page.pages:
+        navigation.append(
+            InlineKeyboardButton("▶", callback_data=PeoplePageData(page.page + 1).pack())
+        )
+    if navigation:
+        rows.append(navigation)
+    return Html("\n".join(lines)), InlineKeyboardMarkup(rows)
+
+
+def person_card(tr: Translator, person: Person) -> tuple[Html, InlineKeyboardMarkup]:
+    """Return a person's card with buttons to change roles and access."""
+    text = Html(
+        "\n".join(
+            [
+                _person_line(tr, person),
+                tr.gettext("Language: {language}", language=LANGUAGE_NAMES[person.language]),
+                tr.gettext("Tap a role to give or take it away."),
+            ]
+        )
+    )
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("✓ " if role in person.roles else "") + role_name(tr, role),
+                callback_data=SetRole(person.id, role, role not in person.roles).pack(),
+            )
+        ]
+        for role in Role
+    ]
+    if person.active:
+        access = InlineKeyboardButton(
+            tr.plain("Deactivate"), callback_data=SetActive(person.id, False, False).pack()
+        )
+    else:
+        access = InlineKeyboardButton(
+            tr.plain("Reactivate"), callback_data=SetActive(person.id, True, True).pack()
+        )
+    rows.append([access])
+    rows.append(
+        [InlineKeyboardButton(tr.plain("« People"), callback_data=PeoplePageData(1).pack())]
+    )
+    return text, InlineKeyboardMarkup(rows)
+
+
+def confirm_deactivation(tr: Translator, person: Person) -> tuple[Html, InlineKeyboardMarkup]:
+    """Return the question that guards a deactivation."""
+    text = tr.gettext(
+        "Deactivate {name}? Their access ends at once; their history is kept.", name=person.name
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    tr.plain("Yes, deactivate"),
+                    callback_data=SetActive(person.id, False, True).pack(),
+                ),
+                InlineKeyboardButton(tr.plain("No"), callback_data=ShowPerson(person.id).pack()),
+            ]
+        ]
+    )
+    return text, keyboard
+
+
+def roles_changed_text(tr: Translator, person: Person) -> Html:
+    """Return the note to a person whose roles a coordinator changed."""
+    return Html(
+        tr.gettext(
+            "A coordinator changed your roles. Your roles now: {roles}.",
+            roles=role_list(tr, person.roles),
+        )
+        + "\n\n"
+        + help_text(tr, person)
+    )
+
+
+def unregistered_text(tr: Translator) -> Html:
+    """Return the polite answer to someone who is not registered."""
+    return tr.gettext(
+        "Hello! This bot serves registered helpers of the neighbourhood help network. "
+        "Ask your coordinator for an invite link."
+    )
+
+
+def deactivated_text(tr: Translator) -> Html:
+    """Return the answer to a person whose access was ended."""
+    return tr.gettext(
+        "Your access to this bot has ended. If you think this is a mistake, ask your coordinator."
+    )
+
+
+def error_text(tr: Translator, error: DomainError, zone: ZoneInfo) -> Html:
+    """Return the explanation of a broken rule, in the person's language."""
+    if isinstance(error, TooManyAttempts):
+        return tr.gettext(
+            "Too many wrong codes. For your safety, try again after {time}.",
+            time=local_time(tr, error.until, zone),
+        )
+    messages: dict[type[DomainError], str] = {
+        InviteNotFound: N_(
+            "That invite code is not valid. Check it, or ask your coordinator for a new one."
+        ),
+        InviteUsed: N_("That invite has been used already. Ask your coordinator for a new one."),
+        InviteExpired: N_("That invite has expired. Ask your coordinator for a new one."),
+        AlreadyRegistered: N_("You already have that role. /help shows what you can do."),
+        NotAllowed: N_("Sorry, your role does not allow that."),
+        PersonNotFound: N_("That person was not found."),
+        OrganisationRequired: N_(
+            "A partner contact belongs to an organisation. Send /invite partner "
+            "followed by the organisation's name."
+        ),
+        LastCoordinator: N_("There must always be at least one active coordinator."),
+        LastRole: N_("A person needs at least one role. Deactivate them instead."),
+        SelfManagement: N_("You cannot deactivate yourself. Ask another coordinator."),
+    }
+    for kind in type(error).__mro__:
+        if kind in messages:
+            return tr.gettext(messages[kind])
+    return tr.gettext("That is not possible right now.")

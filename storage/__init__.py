@@ -1,0 +1,1 @@
+"""SQLite storage: the repositories behind the services' ports."""

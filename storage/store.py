@@ -1,0 +1,77 @@
+"""The SQLite unit of work: every repository over one `Database`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from storage.db import Database, to_db_time
+from storage.invites import SqliteInvites
+from storage.people import SqliteOrganisations, SqlitePeople
+
+__all__ = ["SqliteAudit", "SqliteFacts", "SqliteStore"]
+
+
+class SqliteAudit:
+    """The audit trail: person ids and actions only."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def record(
+        self,
+        *,
+        at: datetime,
+        actor_id: int | None,
+        action: str,
+        subject_id: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Append one entry."""
+        await self._db.connection.execute(
+            "INSERT INTO audit_log (at, actor_id, action, subject_id, detail)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (to_db_time(at), actor_id, action, subject_id, detail),
+        )
+
+
+class SqliteFacts:
+    """Small key-value facts the bot keeps about itself."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, key: str) -> str | None:
+        """Return the value stored under `key`."""
+        async with self._db.connection.execute(
+            "SELECT value FROM bot_facts WHERE key = ?", (key,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def put(self, key: str, value: str) -> None:
+        """Store `value` under `key`."""
+        await self._db.connection.execute(
+            "INSERT INTO bot_facts (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+
+class SqliteStore:
+    """All repositories over one database, with its transaction as the unit of work."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.people = SqlitePeople(db)
+        self.organisations = SqliteOrganisations(db)
+        self.invites = SqliteInvites(db)
+        self.audit = SqliteAudit(db)
+        self.facts = SqliteFacts(db)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Run the block as one transaction."""
+        async with self.db.transaction():
+            yield

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -18,6 +17,7 @@ from bot.app import build_application, open_services
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.errors import DomainError
 from bot.domain.people import Role
+from bot.logs import configure_logging
 from bot.services.invites import IssuedInvite
 from storage.db import Database, MigrationError
 
@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"apuri: configuration error: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level)
     try:
         return int(args.action(settings, args))
     except MigrationError as exc:
@@ -67,15 +67,6 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--organisation", help="the organisation (required for partner)")
     invite.set_defaults(action=_invite)
     return parser
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    # httpx logs every request URL at INFO, and a Bot API URL contains the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 def _run(settings: Settings, _args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import sys
 from collections.abc import Sequence
 
@@ -17,8 +18,10 @@ from bot.app import build_application, open_services
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.errors import DomainError
 from bot.domain.people import Role
+from bot.i18n import translators
 from bot.logs import configure_logging
 from bot.services.invites import IssuedInvite
+from handlers.render import error_text
 from storage.db import Database, MigrationError
 
 __all__ = ["main"]
@@ -45,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"apuri: database: {exc}", file=sys.stderr)
         return 1
     except DomainError as exc:
-        print(f"apuri: {type(exc).__name__}: {exc}", file=sys.stderr)
+        explanation = error_text(translators()["en"], exc, settings.zone)
+        print(f"apuri: {html.unescape(explanation)}", file=sys.stderr)
         return 2
 
 
@@ -126,3 +130,7 @@ async def _create_invite(
         return await services.invites.create(None, role, name=name, organisation_name=organisation)
     finally:
         await db.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

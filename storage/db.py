@@ -82,6 +82,20 @@ class Database:
         """Close the connection; pending work of an open transaction is rolled back."""
         await self._conn.close()
 
+    async def fetch_all(self, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
+        """Return every row of a query, in one trip to the database thread."""
+        return list(await self._conn.execute_fetchall(sql, params))
+
+    async def fetch_one(self, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:
+        """Return the first row of a query, or None."""
+        rows = await self._conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
+
+    async def fetch_value(self, sql: str, params: tuple[object, ...] = ()) -> object:
+        """Return the first column of the first row, or None."""
+        row = await self.fetch_one(sql, params)
+        return row[0] if row is not None else None
+
     @property
     def connection(self) -> aiosqlite.Connection:
         """Return the raw connection, for repositories in this package."""
@@ -89,9 +103,7 @@ class Database:
 
     async def schema_version(self) -> int:
         """Return the number of the last migration applied."""
-        async with self._conn.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return int(await self.fetch_value("PRAGMA user_version") or 0)
 
     async def migrate(self) -> list[str]:
         """Apply every migration newer than the database, each in its own transaction."""

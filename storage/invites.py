@@ -66,11 +66,10 @@ class SqliteInvites:
 
     async def by_code_hash(self, code_hash: str) -> Invite | None:
         """Return the invite whose code has this digest."""
-        async with self._db.connection.execute(
+        row = await self._db.fetch_one(
             f"SELECT {_COLUMNS} FROM invites WHERE code_hash = ?",  # noqa: S608
             (code_hash,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return _invite(row) if row else None
 
     async def mark_used(self, invite_id: int, person_id: int, at: datetime) -> bool:
@@ -90,11 +89,11 @@ class SqliteInvites:
 
     async def failures_since(self, telegram_user_id: int, since: datetime) -> list[datetime]:
         """Return the times of this user's wrong codes since `since`."""
-        async with self._db.connection.execute(
+        rows = await self._db.fetch_all(
             "SELECT failed_at FROM invite_failures WHERE telegram_user_id = ? AND failed_at >= ?",
             (telegram_user_id, to_db_time(since)),
-        ) as cursor:
-            return [datetime.fromisoformat(row[0]) for row in await cursor.fetchall()]
+        )
+        return [datetime.fromisoformat(row[0]) for row in rows]
 
     async def forget_failures_before(self, before: datetime) -> None:
         """Drop wrong-code records too old to matter."""

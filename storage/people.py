@@ -82,11 +82,11 @@ class SqlitePeople:
 
     async def page(self, *, offset: int, limit: int) -> list[Person]:
         """Return people ordered active first, then by name."""
-        async with self._db.connection.execute(
+        rows = await self._db.fetch_all(
             _SELECT_PERSON + "ORDER BY p.active DESC, p.name COLLATE NOCASE, p.id LIMIT ? OFFSET ?",
             (limit, offset),
-        ) as cursor:
-            return [_person(row) for row in await cursor.fetchall()]
+        )
+        return [_person(row) for row in rows]
 
     async def count(self) -> int:
         """Return how many people are registered, active or not."""
@@ -102,12 +102,12 @@ class SqlitePeople:
 
     async def with_role(self, role: Role) -> list[Person]:
         """Return everyone holding `role`, active or not."""
-        async with self._db.connection.execute(
+        rows = await self._db.fetch_all(
             _SELECT_PERSON  # noqa: S608 - constant SQL, values are bound
             + "WHERE p.id IN (SELECT person_id FROM person_roles WHERE role = ?) ORDER BY p.id",
             (role.value,),
-        ) as cursor:
-            return [_person(row) for row in await cursor.fetchall()]
+        )
+        return [_person(row) for row in rows]
 
     async def set_language(self, person_id: int, language: str) -> None:
         """Remember the person's language."""
@@ -142,14 +142,11 @@ class SqlitePeople:
         )
 
     async def _one(self, sql: str, params: tuple[object, ...]) -> Person | None:
-        async with self._db.connection.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.fetch_one(sql, params)
         return _person(row) if row else None
 
     async def _scalar(self, sql: str, params: tuple[object, ...]) -> int:
-        async with self._db.connection.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return int(await self._db.fetch_value(sql, params) or 0)
 
 
 class SqliteOrganisations:
@@ -165,24 +162,22 @@ class SqliteOrganisations:
             "INSERT INTO organisations (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (name, to_db_time(at)),
         )
-        async with conn.execute(
+        row = await self._db.fetch_one(
             "SELECT id, name FROM organisations WHERE name = ? COLLATE NOCASE", (name,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         assert row is not None
         return Organisation(id=row["id"], name=row["name"])
 
     async def all(self) -> list[Organisation]:
         """Return every organisation by name."""
-        async with self._db.connection.execute(
+        rows = await self._db.fetch_all(
             "SELECT id, name FROM organisations ORDER BY name COLLATE NOCASE"
-        ) as cursor:
-            return [Organisation(id=r["id"], name=r["name"]) for r in await cursor.fetchall()]
+        )
+        return [Organisation(id=r["id"], name=r["name"]) for r in rows]
 
     async def get(self, organisation_id: int) -> Organisation | None:
         """Return one organisation."""
-        async with self._db.connection.execute(
+        row = await self._db.fetch_one(
             "SELECT id, name FROM organisations WHERE id = ?", (organisation_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return Organisation(id=row["id"], name=row["name"]) if row else None

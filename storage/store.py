@@ -44,11 +44,8 @@ class SqliteFacts:
 
     async def get(self, key: str) -> str | None:
         """Return the value stored under `key`."""
-        async with self._db.connection.execute(
-            "SELECT value FROM bot_facts WHERE key = ?", (key,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return str(row[0]) if row else None
+        value = await self._db.fetch_value("SELECT value FROM bot_facts WHERE key = ?", (key,))
+        return None if value is None else str(value)
 
     async def put(self, key: str, value: str) -> None:
         """Store `value` under `key`."""

@@ -13,7 +13,7 @@ import asyncio
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,14 +22,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from bench.fake_server import FakeServerProcess
 from bot.app import build_application
 from bot.config import Settings
 from bot.domain.people import Role
 from storage.db import Database
 from storage.store import SqliteStore
 from tests.fakes import DEFAULT_TOKEN
-
-from bench.fake_server import FakeServerProcess
 
 FIRST_USER = 500_000
 
@@ -129,7 +128,6 @@ async def one_round(
     make_app: Callable[[], Application],
     timing: _Timing,
     n: int,
-    check: Callable[[dict], Awaitable[None]] | None = None,
 ) -> Round:
     server.reset()
     server.inject(updates(n, "/whoami"))

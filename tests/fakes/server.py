@@ -1,0 +1,885 @@
+"""The fake Telegram Bot API server: HTTP routes, Telegram's validation and errors, and state.
+
+Owns the update queue served by getUpdates, every chat the bot may write to, the messages it
+sent (with edits and deletions), uploaded files, command menus, flood control and the record of
+requests that tests assert on.
+"""
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from aiohttp import web
+
+from tests.fakes.flood import FloodControl, FloodLimits
+from tests.fakes.records import JSONDict, RecordedRequest, SentMessage, UploadedFile
+from tests.fakes.telegram_html import EntityParseError, parse_html, utf16_len
+from tests.fakes.users import FakeGroup, FakeUser
+from tests.fakes.wire import ApiError, error_response, read_params
+
+T = TypeVar("T")
+Handler = Callable[[JSONDict, dict[str, UploadedFile]], Awaitable[Any]]
+
+DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
+CommandsKey = tuple[str, str]
+
+_MESSAGE_UPDATES = frozenset({"message", "edited_message", "channel_post", "edited_channel_post"})
+_BUTTON_ACTIONS = frozenset(
+    {
+        "callback_data",
+        "callback_game",
+        "copy_text",
+        "login_url",
+        "pay",
+        "switch_inline_query",
+        "switch_inline_query_chosen_chat",
+        "switch_inline_query_current_chat",
+        "url",
+        "web_app",
+    }
+)
+_COMMAND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+_NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
+_CHAT_FULL_INFO_DEFAULTS: JSONDict = {
+    "accent_color_id": 0,
+    "max_reaction_count": 11,
+    "accepted_gift_types": {
+        "unlimited_gifts": False,
+        "limited_gifts": False,
+        "unique_gifts": False,
+        "premium_subscription": False,
+        "gifts_from_channels": False,
+    },
+}
+_TEXT_LIMIT = 4096
+_CAPTION_LIMIT = 1024
+_PHOTO_SIZE = (1280, 720)
+
+
+@dataclass
+class _Chat:
+    """A chat the bot can write to and the messages it sent there."""
+
+    info: JSONDict
+    next_message_id: int = 1
+    sent: list[SentMessage] = field(default_factory=list)
+    incoming: set[int] = field(default_factory=set)
+    kicked: bool = False
+
+    @property
+    def id(self) -> int:
+        """The chat id."""
+        return int(self.info["id"])
+
+    @property
+    def is_group(self) -> bool:
+        """Whether the chat is a group or supergroup."""
+        return self.info["type"] in ("group", "supergroup")
+
+    def allocate_message_id(self) -> int:
+        """Take the next message id; ids are shared by the bot's and the users' messages."""
+        message_id = self.next_message_id
+        self.next_message_id += 1
+        return message_id
+
+    def find(self, message_id: object) -> SentMessage | None:
+        """The bot's live message with this id, unless it is unknown or deleted."""
+        return next(
+            (m for m in self.sent if m.message_id == message_id and not m.deleted),
+            None,
+        )
+
+
+@dataclass(frozen=True)
+class _StoredFile:
+    """A file the fake holds, uploaded by the bot or by a fake user."""
+
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    file_name: str
+    mime_type: str
+    content: bytes
+
+
+class FakeBotAPI:
+    """A Telegram Bot API server on loopback, with hooks for tests to play users and assert."""
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        bot_id: int = 123456789,
+        bot_username: str = "apuri_test_bot",
+        bot_first_name: str = "Apuri",
+        flood: FloodLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.token = token
+        self.bot_user: JSONDict = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": bot_first_name,
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.requests: list[RecordedRequest] = []
+        self.commands: dict[CommandsKey, list[JSONDict]] = {}
+        self.callback_answers: dict[str, JSONDict] = {}
+        self.profile: dict[tuple[str, str], str] = {}
+        self._clock = clock
+        self._flood = FloodControl(flood, clock) if flood else None
+        self._chats: dict[int, _Chat] = {}
+        self._all_sent: list[SentMessage] = []
+        self._blocked: set[int] = set()
+        self._fake_users: dict[int, FakeUser] = {}
+        self._files: dict[str, _StoredFile] = {}
+        self._open_callbacks: set[str] = set()
+        self._updates: list[JSONDict] = []
+        self._next_update_id = 1
+        self._delivered_up_to = 0
+        self._method_counts: Counter[str] = Counter()
+        self._messages_sent = 0
+        self._retry_after_429 = 0
+        self._changed = asyncio.Condition()
+        self._in_flight = 0
+        self._last_activity = 0.0
+        self._stopping = False
+        self._runner: web.AppRunner | None = None
+        self._address = ""
+        self._methods: dict[str, tuple[str, Handler]] = {
+            name.lower(): (name, handler)
+            for name, handler in {
+                "getMe": self._get_me,
+                "getUpdates": self._get_updates,
+                "deleteWebhook": self._delete_webhook,
+                "logOut": self._true,
+                "close": self._true,
+                "sendMessage": self._send_message,
+                "editMessageText": self._edit_message_text,
+                "editMessageCaption": self._edit_message_caption,
+                "editMessageReplyMarkup": self._edit_message_reply_markup,
+                "deleteMessage": self._delete_message,
+                "answerCallbackQuery": self._answer_callback_query,
+                "sendDocument": self._send_document,
+                "sendPhoto": self._send_photo,
+                "sendChatAction": self._send_chat_action,
+                "getChat": self._get_chat,
+                "getFile": self._get_file,
+                "setMyCommands": self._set_my_commands,
+                "deleteMyCommands": self._delete_my_commands,
+                "getMyCommands": self._get_my_commands,
+                "setMyDescription": self._profile_setter("description", 512),
+                "setMyShortDescription": self._profile_setter("short_description", 120),
+                "setMyName": self._profile_setter("name", 64),
+            }.items()
+        }
+
+    # ----- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Start serving on ``host:port`` (port 0 picks a free one)."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        app.router.add_post("/_control/updates", self._control_updates)
+        app.router.add_get("/_control/stats", self._control_stats)
+        app.router.add_post("/_control/reset", self._control_reset)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        bound_host, bound_port = self._runner.addresses[0][:2]
+        self._address = f"http://{bound_host}:{bound_port}"
+
+    async def stop(self) -> None:
+        """Release pending long polls and stop serving."""
+        self._stopping = True
+        await self._notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """Value for ``ApplicationBuilder.base_url``."""
+        return f"{self._started_address()}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        """Value for ``ApplicationBuilder.base_file_url``."""
+        return f"{self._started_address()}/file/bot"
+
+    def _started_address(self) -> str:
+        """``http://host:port`` of the running server."""
+        if not self._address:
+            raise RuntimeError("FakeBotAPI is not started")
+        return self._address
+
+    # ----- users, chats and updates -------------------------------------------------------
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "fi",
+    ) -> FakeUser:
+        """A fake user; the same id always gives the same helper."""
+        if user_id not in self._fake_users:
+            self._fake_users[user_id] = FakeUser(
+                self,
+                user_id,
+                first_name,
+                last_name=last_name,
+                username=username,
+                language_code=language_code,
+            )
+        return self._fake_users[user_id]
+
+    def group(self, chat_id: int, title: str, type: str = "group") -> FakeGroup:
+        """Register a group the bot is a member of and return a helper for it."""
+        return FakeGroup(self, self.add_group(chat_id, title, type))
+
+    def add_group(self, chat_id: int, title: str, type: str = "group") -> JSONDict:
+        """Register a group or supergroup the bot is a member of; return its Chat object."""
+        return self._learn_chat({"id": chat_id, "type": type, "title": title}).info
+
+    def remove_bot_from_group(self, chat_id: int) -> None:
+        """Kick the bot: further sends to the group answer 403."""
+        self._chats[chat_id].kicked = True
+
+    def block(self, user_id: int) -> None:
+        """The user blocks the bot: sends and edits to them answer 403."""
+        self._blocked.add(user_id)
+
+    def unblock(self, user_id: int) -> None:
+        """The user unblocks the bot."""
+        self._blocked.discard(user_id)
+
+    async def inject(self, update: JSONDict) -> JSONDict:
+        """Queue an update for getUpdates and return it with update_id and message ids filled in."""
+        update = json.loads(json.dumps(update))
+        update.setdefault("update_id", self._next_update_id)
+        self._next_update_id = max(self._next_update_id, update["update_id"]) + 1
+        self._learn_from_update(update)
+        self._updates.append(update)
+        await self._notify()
+        return update
+
+    def add_file(self, file_name: str, content: bytes, mime_type: str) -> JSONDict:
+        """Store a file as if a user uploaded it and return its Document object."""
+        return _document(self._store_file(content, file_name, mime_type, "documents"))
+
+    def _learn_from_update(self, update: JSONDict) -> None:
+        """Register the chats, message ids and callback queries an injected update carries."""
+        for kind, payload in update.items():
+            if kind == "callback_query":
+                self._open_callbacks.add(str(payload["id"]))
+                self._learn_chat(payload["message"]["chat"])
+            elif isinstance(payload, dict) and "chat" in payload:
+                chat = self._learn_chat(payload["chat"])
+                if kind in _MESSAGE_UPDATES:
+                    self._learn_incoming(chat, payload)
+
+    def _learn_incoming(self, chat: _Chat, message: JSONDict) -> None:
+        """Give a user's message an id and date if it lacks them and remember it as incoming."""
+        if "message_id" not in message:
+            message["message_id"] = chat.allocate_message_id()
+        message.setdefault("date", int(time.time()))
+        chat.incoming.add(message["message_id"])
+        chat.next_message_id = max(chat.next_message_id, message["message_id"] + 1)
+
+    def _learn_chat(self, info: JSONDict) -> _Chat:
+        """The chat with this Chat object, created on first sight."""
+        chat = self._chats.get(info["id"])
+        if chat is None:
+            chat = self._chats[info["id"]] = _Chat(info=dict(info))
+        return chat
+
+    # ----- what tests assert on ------------------------------------------------------------
+
+    def messages(self, chat_id: int) -> list[SentMessage]:
+        """Snapshots of every message the bot sent to the chat, in order, deleted ones flagged."""
+        chat = self._chats.get(chat_id)
+        return [m.snapshot() for m in chat.sent] if chat else []
+
+    def message_count(self, chat_id: int) -> int:
+        """How many messages the bot has sent to the chat."""
+        chat = self._chats.get(chat_id)
+        return len(chat.sent) if chat else 0
+
+    def all_messages(self) -> list[SentMessage]:
+        """Snapshots of every message the bot sent to any chat, in sending order."""
+        return [m.snapshot() for m in self._all_sent]
+
+    def current(self, message: SentMessage) -> SentMessage:
+        """The current state of a message the test holds a snapshot of."""
+        chat = self._chats.get(message.chat_id)
+        for live in chat.sent if chat else []:
+            if live.message_id == message.message_id:
+                return live.snapshot()
+        raise AssertionError(f"message {message.message_id} in chat {message.chat_id} is unknown")
+
+    def commands_for(
+        self, scope: JSONDict | None = None, language_code: str = ""
+    ) -> list[JSONDict] | None:
+        """Commands set for a scope (default scope if None) and language, or None if unset."""
+        return self.commands.get(_commands_key(scope, language_code))
+
+    def stats(self) -> JSONDict:
+        """Counters for benchmarks: requests by method, messages sent, 429 answers."""
+        return {
+            "requests_by_method": dict(self._method_counts),
+            "messages_sent": self._messages_sent,
+            "retry_after_429": self._retry_after_429,
+        }
+
+    def reset(self) -> None:
+        """Forget recorded requests, sent messages, callback answers, counters and flood state."""
+        self.requests.clear()
+        self.callback_answers.clear()
+        self._all_sent.clear()
+        for chat in self._chats.values():
+            chat.sent.clear()
+        self._method_counts.clear()
+        self._messages_sent = 0
+        self._retry_after_429 = 0
+        if self._flood:
+            self._flood.reset()
+
+    async def wait_for(
+        self,
+        predicate: Callable[[], T],
+        timeout: float = 5,  # noqa: ASYNC109
+        what: str = "condition",
+    ) -> T:
+        """Wait until ``predicate()`` is truthy (re-checked on every change) and return it."""
+        async with self._changed:
+            try:
+                async with asyncio.timeout(timeout):
+                    return await self._changed.wait_for(predicate)
+            except TimeoutError:
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
+
+    async def settle(self, quiet: float = 0.15, timeout: float = 10) -> None:  # noqa: ASYNC109
+        """Wait until all updates were fetched and the bot made no other request for ``quiet`` s."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with self._changed:
+            while True:
+                now = loop.time()
+                busy = self._in_flight or not self._all_delivered()
+                wait = deadline - now if busy else self._last_activity + quiet - now
+                if not busy and wait <= 0:
+                    return
+                if now >= deadline:
+                    raise AssertionError(
+                        f"bot did not settle within {timeout} s: {self._in_flight} requests in "
+                        f"flight, {self._undelivered()} updates not fetched"
+                    )
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(wait, deadline - now)):
+                        await self._changed.wait()
+
+    def _all_delivered(self) -> bool:
+        """Whether getUpdates has handed out every queued update."""
+        return self._undelivered() == 0
+
+    def _undelivered(self) -> int:
+        """How many queued updates getUpdates has not handed out yet."""
+        return sum(1 for u in self._updates if u["update_id"] > self._delivered_up_to)
+
+    async def _notify(self) -> None:
+        """Wake everything waiting on a change."""
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ----- HTTP ----------------------------------------------------------------------------
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        """Route ``/bot{token}/{method}`` to the method's handler."""
+        if request.match_info["token"] != self.token:
+            return error_response(ApiError(401, "Unauthorized"))
+        name = request.match_info["method"]
+        method, handler = self._methods.get(name.lower(), (name, None))
+        try:
+            params, files = await read_params(request)
+        except ApiError as error:
+            return error_response(error)
+        self.requests.append(RecordedRequest(method, params, self._clock(), files))
+        self._method_counts[method] += 1
+        tracked = method != "getUpdates"
+        if tracked:
+            self._in_flight += 1
+            self._last_activity = asyncio.get_running_loop().time()
+        await self._notify()
+        try:
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            result = await handler(params, files)
+        except ApiError as error:
+            if error.status == 429:
+                self._retry_after_429 += 1
+            return error_response(error)
+        finally:
+            if tracked:
+                self._in_flight -= 1
+                self._last_activity = asyncio.get_running_loop().time()
+            await self._notify()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        """Serve a stored file's bytes at its file_path."""
+        path = request.match_info["path"]
+        stored = next((f for f in self._files.values() if f.file_path == path), None)
+        if request.match_info["token"] != self.token or stored is None:
+            return error_response(ApiError(404, "Not Found"))
+        return web.Response(body=stored.content, content_type=stored.mime_type)
+
+    async def _control_updates(self, request: web.Request) -> web.Response:
+        """Inject ``{"update": {...}}`` or ``{"updates": [...]}`` from another process."""
+        body = await request.json()
+        if "updates" in body:
+            result: Any = [await self.inject(update) for update in body["updates"]]
+        else:
+            result = await self.inject(body["update"])
+        return web.json_response({"ok": True, "result": result})
+
+    async def _control_stats(self, request: web.Request) -> web.Response:
+        """Report :meth:`stats` as JSON."""
+        return web.json_response(self.stats())
+
+    async def _control_reset(self, request: web.Request) -> web.Response:
+        """Run :meth:`reset`."""
+        self.reset()
+        return web.json_response({"ok": True})
+
+    # ----- Bot API methods -----------------------------------------------------------------
+
+    async def _true(self, params: JSONDict, files: dict[str, UploadedFile]) -> bool:
+        """Methods that only acknowledge."""
+        return True
+
+    async def _get_me(self, params: JSONDict, files: dict[str, UploadedFile]) -> JSONDict:
+        """getMe."""
+        return self.bot_user
+
+    async def _delete_webhook(self, params: JSONDict, files: dict[str, UploadedFile]) -> bool:
+        """deleteWebhook; drops the queue when asked to."""
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def _get_updates(
+        self, params: JSONDict, files: dict[str, UploadedFile]
+    ) -> list[JSONDict]:
+        """getUpdates: confirm by offset, then long-poll up to ``timeout`` seconds."""
+        offset = params.get("offset")
+        if isinstance(offset, int) and offset < 0:
+            del self._updates[:offset]
+        elif isinstance(offset, int):
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        limit = min(max(int(params.get("limit", 100)), 1), 100)
+        timeout = float(params.get("timeout", 0))
+        async with self._changed:
+            if timeout > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout):
+                        await self._changed.wait_for(lambda: self._updates or self._stopping)
+            batch = self._updates[:limit]
+            if batch:
+                self._delivered_up_to = max(self._delivered_up_to, batch[-1]["update_id"])
+                self._last_activity = asyncio.get_running_loop().time()
+                self._changed.notify_all()
+        return batch
+
+    async def _send_message(self, params: JSONDict, files: dict[str, UploadedFile]) -> JSONDict:
+        """sendMessage."""
+        chat = self._writable_chat(params)
+        text, entities = _message_text(params)
+        markup = _checked_markup(params)
+        self._admit(chat)
+        return self._record_sent(
+            chat,
+            text=text,
+            raw_text=str(params["text"]),
+            parse_mode=params.get("parse_mode"),
+            entities=entities,
+            reply_markup=markup,
+        ).to_dict()
+
+    async def _send_document(self, params: JSONDict, files: dict[str, UploadedFile]) -> JSONDict:
+        """sendDocument: a new upload or a known file_id."""
+        chat = self._writable_chat(params)
+        stored = self._input_file(params, files, "document")
+        return self._send_media(chat, params, document=_document(stored))
+
+    async def _send_photo(self, params: JSONDict, files: dict[str, UploadedFile]) -> JSONDict:
+        """sendPhoto: a new upload or a known file_id."""
+        chat = self._writable_chat(params)
+        stored = self._input_file(params, files, "photo")
+        width, height = _PHOTO_SIZE
+        size = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.content),
+            "width": width,
+            "height": height,
+        }
+        return self._send_media(chat, params, photo=[size])
+
+    def _send_media(self, chat: _Chat, params: JSONDict, **media: Any) -> JSONDict:
+        """Validate the caption and markup of a media message, then record it."""
+        caption, entities = _caption(params)
+        markup = _checked_markup(params)
+        self._admit(chat)
+        return self._record_sent(
+            chat,
+            text=caption,
+            raw_text=str(params.get("caption", "")),
+            parse_mode=params.get("parse_mode"),
+            entities=entities,
+            reply_markup=markup,
+            **media,
+        ).to_dict()
+
+    async def _edit_message_text(
+        self, params: JSONDict, files: dict[str, UploadedFile]
+    ) -> JSONDict:
+        """editMessageText; omitting reply_markup removes the inline keyboard, as on Telegram."""
+        chat, message = self._editable(params)
+        if message.has_media:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
+        text, entities = _message_text(params)
+        return self._apply_edit(chat, message, params, text, entities)
+
+    async def _edit_message_caption(
+        self, params: JSONDict, files: dict[str, UploadedFile]
+    ) -> JSONDict:
+        """editMessageCaption."""
+        chat, message = self._editable(params)
+        if not message.has_media:
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        caption, entities = _caption(params)
+        return self._apply_edit(chat, message, params, caption, entities, "caption")
+
+    async def _edit_message_reply_markup(
+        self, params: JSONDict, files: dict[str, UploadedFile]
+    ) -> JSONDict:
+        """editMessageReplyMarkup; omitting reply_markup removes the keyboard."""
+        chat, message = self._editable(params)
+        return self._apply_edit(chat, message, params, message.text, message.entities, None)
+
+    def _apply_edit(
+        self,
+        chat: _Chat,
+        message: SentMessage,
+        params: JSONDict,
+        text: str,
+        entities: list[JSONDict],
+        text_param: str | None = "text",
+    ) -> JSONDict:
+        """Refuse a no-op edit, pass flood control, then change the message in place."""
+        markup = _checked_markup(params)
+        if (text, entities, markup) == (message.text, message.entities, message.reply_markup):
+            raise ApiError(400, _NOT_MODIFIED)
+        self._admit(chat)
+        if text_param is not None:
+            if text != message.text:
+                message.history.append(message.text)
+            message.text = text
+            message.raw_text = str(params.get(text_param, ""))
+            message.parse_mode = params.get("parse_mode")
+        message.entities = entities
+        message.reply_markup = markup
+        message.edit_date = int(time.time())
+        return message.to_dict()
+
+    async def _delete_message(self, params: JSONDict, files: dict[str, UploadedFile]) -> bool:
+        """deleteMessage: the bot's own messages and users' messages in the chat."""
+        chat = self._known_chat(params)
+        message_id = params.get("message_id")
+        message = chat.find(message_id)
+        if message is not None:
+            message.deleted = True
+        elif message_id in chat.incoming:
+            chat.incoming.discard(message_id)
+        else:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        return True
+
+    async def _answer_callback_query(
+        self, params: JSONDict, files: dict[str, UploadedFile]
+    ) -> bool:
+        """answerCallbackQuery: each query the fake issued can be answered once."""
+        query_id = str(params.get("callback_query_id", ""))
+        if query_id not in self._open_callbacks:
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        self._open_callbacks.discard(query_id)
+        self.callback_answers[query_id] = params
+        return True
+
+    async def _send_chat_action(self, params: JSONDict, files: dict[str, UploadedFile]) -> bool:
+        """sendChatAction."""
+        self._writable_chat(params)
+        if not params.get("action"):
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
+        return True
+
+    async def _get_chat(self, params: JSONDict, files: dict[str, UploadedFile]) -> JSONDict:
+        """getChat: the ChatFullInfo of a known chat."""
+        chat = self._known_chat(params)
+        return {**chat.info, **_CHAT_FULL_INFO_DEFAULTS}
+
+    async def _get_file(self, params: JSONDict, files: dict[str, UploadedFile]) -> JSONDict:
+        """getFile: the File object with a path served under base_file_url."""
+        stored = self._files.get(str(params.get("file_id", "")))
+        if stored is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.content),
+            "file_path": stored.file_path,
+        }
+
+    async def _set_my_commands(self, params: JSONDict, files: dict[str, UploadedFile]) -> bool:
+        """setMyCommands for a scope and language."""
+        commands = params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise ApiError(400, "Bad Request: can't parse commands JSON object")
+        for command in commands:
+            name = str(command.get("command", "")).removeprefix("/")
+            valid_name = 1 <= len(name) <= 32 and all(c in _COMMAND_CHARS for c in name)
+            if not valid_name or not 1 <= len(str(command.get("description", ""))) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        key = _commands_key(params.get("scope"), params.get("language_code", ""))
+        self.commands[key] = commands
+        return True
+
+    async def _delete_my_commands(self, params: JSONDict, files: dict[str, UploadedFile]) -> bool:
+        """deleteMyCommands for a scope and language."""
+        self.commands.pop(_commands_key(params.get("scope"), params.get("language_code", "")), None)
+        return True
+
+    async def _get_my_commands(
+        self, params: JSONDict, files: dict[str, UploadedFile]
+    ) -> list[JSONDict]:
+        """getMyCommands for exactly that scope and language."""
+        return self.commands_for(params.get("scope"), params.get("language_code", "")) or []
+
+    def _profile_setter(self, field_name: str, limit: int) -> Handler:
+        """Handler of setMyDescription, setMyShortDescription or setMyName."""
+
+        async def handler(params: JSONDict, files: dict[str, UploadedFile]) -> bool:
+            value = str(params.get(field_name, ""))
+            if len(value) > limit:
+                raise ApiError(400, f"Bad Request: {field_name.upper()}_INVALID")
+            key = (field_name, str(params.get("language_code", "")))
+            if value:
+                self.profile[key] = value
+            else:
+                self.profile.pop(key, None)
+            return True
+
+        return handler
+
+    # ----- shared rules --------------------------------------------------------------------
+
+    def _known_chat(self, params: JSONDict) -> _Chat:
+        """The chat named by ``chat_id``, or 400 chat not found."""
+        if "chat_id" not in params:
+            raise ApiError(400, "Bad Request: chat_id is empty")
+        chat = self._chats.get(params["chat_id"])
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        return chat
+
+    def _writable_chat(self, params: JSONDict) -> _Chat:
+        """A known chat the bot may still write to, or 403 as Telegram words it."""
+        chat = self._known_chat(params)
+        if chat.kicked:
+            kind = "supergroup" if chat.info["type"] == "supergroup" else "group"
+            raise ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
+        if chat.id in self._blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat
+
+    def _editable(self, params: JSONDict) -> tuple[_Chat, SentMessage]:
+        """The chat and live message an edit request names."""
+        if "inline_message_id" in params:
+            raise ApiError(400, "Bad Request: inline messages are not supported by the fake")
+        chat = self._writable_chat(params)
+        message_id = params.get("message_id")
+        if message_id is None:
+            raise ApiError(400, "Bad Request: message identifier is not specified")
+        message = chat.find(message_id)
+        if message is None:
+            if message_id in chat.incoming:
+                raise ApiError(400, "Bad Request: message can't be edited")
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return chat, message
+
+    def _admit(self, chat: _Chat) -> None:
+        """Flood control: 429 with retry_after when the send would exceed a limit."""
+        if self._flood is None:
+            return
+        retry_after = self._flood.retry_after(chat.id, is_group=chat.is_group)
+        if retry_after is not None:
+            raise ApiError(
+                429,
+                f"Too Many Requests: retry after {retry_after}",
+                {"retry_after": retry_after},
+            )
+        self._flood.record(chat.id, is_group=chat.is_group)
+
+    def _record_sent(self, chat: _Chat, **fields: Any) -> SentMessage:
+        """Create and keep a new message from the bot in ``chat``."""
+        message = SentMessage(
+            chat_id=chat.id,
+            message_id=chat.allocate_message_id(),
+            chat=chat.info,
+            sender=self.bot_user,
+            date=int(time.time()),
+            **fields,
+        )
+        chat.sent.append(message)
+        self._all_sent.append(message)
+        self._messages_sent += 1
+        return message
+
+    def _input_file(
+        self, params: JSONDict, files: dict[str, UploadedFile], field_name: str
+    ) -> _StoredFile:
+        """The file of a send request: a multipart upload or a file_id the fake knows."""
+        upload = files.get(field_name)
+        if upload is not None:
+            folder = "photos" if field_name == "photo" else "documents"
+            return self._store_file(upload.content, upload.filename, upload.content_type, folder)
+        if field_name not in params:
+            raise ApiError(400, f"Bad Request: there is no {field_name} in the request")
+        stored = self._files.get(str(params[field_name]))
+        if stored is None:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        return stored
+
+    def _store_file(
+        self, content: bytes, file_name: str, mime_type: str, folder: str
+    ) -> _StoredFile:
+        """Keep a file's bytes under fresh ids and a path for downloads."""
+        number = len(self._files) + 1
+        suffix = file_name.rpartition(".")[2] if "." in file_name else "bin"
+        stored = _StoredFile(
+            file_id=f"BQACAgQAAxkBAAI{number:06d}FakeFileId",
+            file_unique_id=f"AgAD{number:06d}",
+            file_path=f"{folder}/file_{number}.{suffix}",
+            file_name=file_name,
+            mime_type=mime_type,
+            content=content,
+        )
+        self._files[stored.file_id] = stored
+        return stored
+
+
+def _message_text(params: JSONDict) -> tuple[str, list[JSONDict]]:
+    """Visible text and entities of a message, checked for emptiness and length."""
+    text, entities = _formatted(params, "text", "entities")
+    if not text.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if utf16_len(text) > _TEXT_LIMIT:
+        raise ApiError(400, "Bad Request: message is too long")
+    return text, entities
+
+
+def _formatted(
+    params: JSONDict, text_param: str, entities_param: str
+) -> tuple[str, list[JSONDict]]:
+    """Visible text and entities of a text or caption, parsed per ``parse_mode``."""
+    raw = params.get(text_param)
+    if raw is None:
+        return "", []
+    raw = str(raw)
+    parse_mode = params.get("parse_mode")
+    if parse_mode is None or parse_mode == "":
+        return raw, list(params.get(entities_param) or [])
+    if parse_mode.lower() == "html":
+        try:
+            return parse_html(raw)
+        except EntityParseError as error:
+            raise ApiError(400, f"Bad Request: can't parse entities: {error}") from None
+    if parse_mode.lower() in ("markdown", "markdownv2"):
+        return raw, []
+    raise ApiError(400, "Bad Request: unsupported parse_mode")
+
+
+def _caption(params: JSONDict) -> tuple[str, list[JSONDict]]:
+    """Visible caption and its entities, length-checked."""
+    caption, entities = _formatted(params, "caption", "caption_entities")
+    if utf16_len(caption) > _CAPTION_LIMIT:
+        raise ApiError(400, "Bad Request: message caption is too long")
+    return caption, entities
+
+
+def _commands_key(scope: JSONDict | None, language_code: str) -> CommandsKey:
+    """Key of ``FakeBotAPI.commands``: canonical JSON of the scope, and the language code."""
+    return json.dumps(scope or {"type": "default"}, sort_keys=True), language_code
+
+
+def _document(stored: _StoredFile) -> JSONDict:
+    """The Document object of a stored file."""
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_name": stored.file_name,
+        "mime_type": stored.mime_type,
+        "file_size": len(stored.content),
+    }
+
+
+def _checked_markup(params: JSONDict) -> JSONDict | None:
+    """The request's reply_markup after Telegram's inline keyboard checks."""
+    markup = params.get("reply_markup")
+    if markup is None:
+        return None
+    if not isinstance(markup, dict):
+        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            if not _BUTTON_ACTIONS & button.keys():
+                raise ApiError(
+                    400,
+                    "Bad Request: can't parse inline keyboard button: "
+                    "Text buttons are unallowed in the inline keyboard",
+                )
+    return markup

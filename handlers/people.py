@@ -21,6 +21,7 @@ from handlers.render import (
     person_card,
     roles_changed_text,
 )
+from handlers.replies import edit
 
 __all__ = [
     "invite",
@@ -69,7 +70,8 @@ async def invite_role_chosen(update: Update, context: ApuriContext) -> None:
     if choice.role in ROLES_NEEDING_ORGANISATION and choice.organisation_id == 0:
         organisations = await context.services.invites.organisations()
         await query.answer()
-        await query.edit_message_text(
+        await edit(
+            query,
             context.tr.gettext(
                 "Which organisation? Choose one, or send /invite partner followed by the name "
                 "of a new organisation."
@@ -81,7 +83,7 @@ async def invite_role_chosen(update: Update, context: ApuriContext) -> None:
         context.actor, choice.role, organisation_id=choice.organisation_id or None
     )
     await query.answer()
-    await query.edit_message_text(invite_text(context.tr, issued, context.bot_data.timezone))
+    await edit(query, invite_text(context.tr, issued, context.bot_data.timezone))
 
 
 @requires(Capability.MANAGE_PEOPLE)
@@ -101,7 +103,7 @@ async def show_people_page(update: Update, context: ApuriContext) -> None:
     page = await context.services.people.page(context.actor, PeoplePage.parse(query.data).page)
     text, keyboard = people_page(context.tr, page)
     await query.answer()
-    await query.edit_message_text(text, reply_markup=keyboard)
+    await edit(query, text, reply_markup=keyboard)
 
 
 @requires(Capability.MANAGE_PEOPLE)
@@ -114,7 +116,7 @@ async def show_person(update: Update, context: ApuriContext) -> None:
     )
     text, keyboard = person_card(context.tr, person)
     await query.answer()
-    await query.edit_message_text(text, reply_markup=keyboard)
+    await edit(query, text, reply_markup=keyboard)
 
 
 @requires(Capability.MANAGE_PEOPLE)
@@ -128,7 +130,7 @@ async def set_active(update: Update, context: ApuriContext) -> None:
         target = await people.get(context.actor, data.person_id)
         text, keyboard = confirm_deactivation(context.tr, target)
         await query.answer()
-        await query.edit_message_text(text, reply_markup=keyboard)
+        await edit(query, text, reply_markup=keyboard)
         return
     if data.active:
         person = await people.reactivate(context.actor, data.person_id)
@@ -136,7 +138,7 @@ async def set_active(update: Update, context: ApuriContext) -> None:
         person = await people.deactivate(context.actor, data.person_id)
     text, keyboard = person_card(context.tr, person)
     await query.answer(context.tr.plain("Saved."))
-    await query.edit_message_text(text, reply_markup=keyboard)
+    await edit(query, text, reply_markup=keyboard)
     await publish_menu_of(context.bot, person)
 
 
@@ -147,17 +149,16 @@ async def set_role(update: Update, context: ApuriContext) -> None:
     assert query is not None
     data = SetRole.parse(query.data)
     people = context.services.people
-    before = await people.get(context.actor, data.person_id)
     if data.granted:
-        person = await people.grant_role(context.actor, data.person_id, data.role)
+        change = await people.grant_role(context.actor, data.person_id, data.role)
     else:
-        person = await people.revoke_role(context.actor, data.person_id, data.role)
-    text, keyboard = person_card(context.tr, person)
+        change = await people.revoke_role(context.actor, data.person_id, data.role)
+    text, keyboard = person_card(context.tr, change.person)
     await query.answer(context.tr.plain("Saved."))
-    if person.roles != before.roles:
-        await query.edit_message_text(text, reply_markup=keyboard)
-        await publish_menu_of(context.bot, person)
-        await _tell_roles_changed(context, person)
+    await edit(query, text, keyboard)
+    if change.changed:  # a double tap changes nothing and tells nobody twice
+        await publish_menu_of(context.bot, change.person)
+        await _tell_roles_changed(context, change.person)
 
 
 async def _tell_roles_changed(context: ApuriContext, person: Person) -> None:

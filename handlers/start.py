@@ -17,6 +17,7 @@ from handlers.render import (
     welcome_text,
     whoami_text,
 )
+from handlers.replies import edit
 
 __all__ = ["choose_language", "help_command", "language", "start", "unknown", "whoami"]
 
@@ -78,9 +79,7 @@ async def choose_language(update: Update, context: ApuriContext) -> None:
     person = await context.services.people.set_language(context.actor, chosen)
     context.tr = translators()[chosen]
     await query.answer()
-    await query.edit_message_text(
-        context.tr.gettext("Language: {language}", language=LANGUAGE_NAMES[chosen])
-    )
+    await edit(query, context.tr.gettext("Language: {language}", language=LANGUAGE_NAMES[chosen]))
     await publish_menu_of(context.bot, person)
 
 

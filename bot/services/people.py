@@ -20,7 +20,7 @@ from bot.domain.errors import (
 from bot.domain.people import SUPPORTED_LANGUAGES, Capability, Person, Role
 from bot.services.ports import Clock, UnitOfWork
 
-__all__ = ["PeoplePage", "PeopleService", "require"]
+__all__ = ["PeoplePage", "PeopleService", "RoleChange", "require"]
 
 PAGE_SIZE = 10
 
@@ -39,6 +39,14 @@ class PeoplePage:
     page: int
     pages: int
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChange:
+    """A person after a role change, and whether anything changed (a double tap changes nothing)."""
+
+    person: Person
+    changed: bool
 
 
 class PeopleService:
@@ -109,12 +117,13 @@ class PeopleService:
                 )
         return await self._existing(person_id)
 
-    async def grant_role(self, actor: Person, person_id: int, role: Role) -> Person:
+    async def grant_role(self, actor: Person, person_id: int, role: Role) -> RoleChange:
         """Give a person one more role; granting a role they hold changes nothing."""
         require(actor, Capability.MANAGE_PEOPLE)
         async with self._uow.transaction():
             target = await self._existing(person_id)
-            if role not in target.roles:
+            changed = role not in target.roles
+            if changed:
                 now = self._clock()
                 await self._uow.people.grant_role(target.id, role, now)
                 await self._uow.audit.record(
@@ -124,14 +133,15 @@ class PeopleService:
                     subject_id=target.id,
                     detail=role.value,
                 )
-        return await self._existing(person_id)
+        return RoleChange(await self._existing(person_id), changed)
 
-    async def revoke_role(self, actor: Person, person_id: int, role: Role) -> Person:
+    async def revoke_role(self, actor: Person, person_id: int, role: Role) -> RoleChange:
         """Take a role away; the last role and the last coordinator are protected."""
         require(actor, Capability.MANAGE_PEOPLE)
         async with self._uow.transaction():
             target = await self._existing(person_id)
-            if role in target.roles:
+            changed = role in target.roles
+            if changed:
                 if len(target.roles) == 1:
                     raise LastRole
                 if role is Role.COORDINATOR and target.active:
@@ -144,7 +154,7 @@ class PeopleService:
                     subject_id=target.id,
                     detail=role.value,
                 )
-        return await self._existing(person_id)
+        return RoleChange(await self._existing(person_id), changed)
 
     async def _existing(self, person_id: int) -> Person:
         person = await self._uow.people.get(person_id)

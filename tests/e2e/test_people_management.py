@@ -96,6 +96,26 @@ async def test_a_role_change_is_told_to_the_person_with_their_new_commands(team,
     assert "people" in [c["command"] for c in menu]
 
 
+async def test_double_taps_on_roles_and_reactivation_are_harmless(team, telegram, caplog):
+    aino, bertil = team
+    card = await open_card(aino, "Bertil")
+    first = await aino.press(card, fi.plain("caller"))
+    second = await aino.press(card, fi.plain("caller"))  # the same, stale button again
+    await telegram.settle()
+    assert telegram.callback_answers[first]["text"] == fi.plain("Saved.")
+    assert telegram.callback_answers[second]["text"] == fi.plain("Saved.")
+    notes = [m for m in telegram.messages(2002) if "ändrade dina roller" in m.text]
+    assert len(notes) == 1  # told once, not twice
+
+    question = await aino.click_and_wait(telegram.current(card), fi.plain("Deactivate"))
+    done = await aino.click_and_wait(question, fi.plain("Yes, deactivate"))
+    taps = [await aino.press(done, fi.plain("Reactivate")) for _ in range(2)]
+    await telegram.settle()
+    assert all(telegram.callback_answers[t]["text"] == fi.plain("Saved.") for t in taps)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "frivillig" in (await bertil.ask("/whoami")).text
+
+
 async def test_the_last_role_cannot_be_taken_away(team, telegram):
     aino, _ = team
     card = await open_card(aino, "Bertil")

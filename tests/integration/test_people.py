@@ -40,7 +40,7 @@ async def test_coordinator_cannot_deactivate_themself(services, team):
 async def test_the_last_coordinator_is_protected(services, team):
     boss, _ = team
     deputy = await register(services, Role.CALLER, 3, "Kalle Soittaja")
-    deputy = await services.people.grant_role(boss, deputy.id, Role.COORDINATOR)
+    deputy = (await services.people.grant_role(boss, deputy.id, Role.COORDINATOR)).person
     await services.people.deactivate(deputy, boss.id)
     # The deputy is now the only active coordinator.
     with pytest.raises(LastCoordinator):
@@ -58,10 +58,11 @@ async def test_roles_are_granted_and_revoked_idempotently(services, team):
     boss, helper = team
     once = await services.people.grant_role(boss, helper.id, Role.CALLER)
     twice = await services.people.grant_role(boss, helper.id, Role.CALLER)
-    assert once.roles == twice.roles == {Role.VOLUNTEER, Role.CALLER}
-    assert (await services.people.revoke_role(boss, helper.id, Role.CALLER)).roles == {
-        Role.VOLUNTEER
-    }
+    assert (once.changed, twice.changed) == (True, False)
+    assert once.person.roles == twice.person.roles == {Role.VOLUNTEER, Role.CALLER}
+    revoked = await services.people.revoke_role(boss, helper.id, Role.CALLER)
+    assert revoked.changed
+    assert revoked.person.roles == {Role.VOLUNTEER}
 
 
 async def test_volunteers_cannot_manage_people(services, team):
@@ -74,7 +75,7 @@ async def test_volunteers_cannot_manage_people(services, team):
 
 async def test_a_deactivated_coordinator_can_no_longer_manage(services, team):
     boss, helper = team
-    helper = await services.people.grant_role(boss, helper.id, Role.COORDINATOR)
+    helper = (await services.people.grant_role(boss, helper.id, Role.COORDINATOR)).person
     await services.people.deactivate(helper, boss.id)
     stale_boss = await services.people.identify(1)
     with pytest.raises(NotAllowed):

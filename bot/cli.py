@@ -17,7 +17,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.app import build_application, open_services
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.errors import DomainError
-from bot.domain.people import Role
+from bot.domain.people import ROLES_NEEDING_ORGANISATION, Role
 from bot.i18n import translators
 from bot.logs import configure_logging
 from bot.services.invites import IssuedInvite
@@ -109,6 +109,9 @@ async def _apply_migrations(settings: Settings) -> list[str]:
 
 
 def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    if Role(args.role) in ROLES_NEEDING_ORGANISATION and not args.organisation:
+        print(f"apuri: a {args.role} invite needs --organisation NAME", file=sys.stderr)
+        return 2
     issued = asyncio.run(_create_invite(settings, Role(args.role), args.name, args.organisation))
     who = f' "{args.name}"' if args.name else ""
     expires = issued.invite.expires_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")

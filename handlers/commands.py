@@ -49,13 +49,19 @@ def _bot_commands(commands: list[Command], tr: Translator) -> list[BotCommand]:
 
 
 async def publish_default_menus(bot: Bot, default_language: str) -> None:
-    """Set the menu everyone sees before registering, once per language and a default."""
+    """Set the menu everyone sees before registering, once per language and a default.
+
+    Best effort: a bot without menus still works, so a refusal is logged and start-up goes on.
+    """
     everyone = commands_for(None)
-    for language in SUPPORTED_LANGUAGES:
-        await bot.set_my_commands(
-            _bot_commands(everyone, translators()[language]), language_code=language
-        )
-    await bot.set_my_commands(_bot_commands(everyone, translators()[default_language]))
+    try:
+        for language in SUPPORTED_LANGUAGES:
+            await bot.set_my_commands(
+                _bot_commands(everyone, translators()[language]), language_code=language
+            )
+        await bot.set_my_commands(_bot_commands(everyone, translators()[default_language]))
+    except TelegramError as exc:
+        log.warning("could not set the command menus: %s", type(exc).__name__)
 
 
 async def publish_menu_of(bot: Bot, person: Person) -> None:

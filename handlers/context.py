@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.domain.errors import NotAllowed
-from bot.domain.people import Capability, Person
+from bot.domain.people import Capability, Person, normalise_language
 from bot.i18n import Translator, translators
 from bot.services.container import Services
 
@@ -51,6 +51,7 @@ class ApuriContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     ) -> None:
         super().__init__(application, chat_id, user_id)
         self.person: Person | None = None
+        self.deactivated = False  # a known person whose access has ended
         self.tr: Translator = translators()[self.bot_data.default_language]
 
     @property
@@ -68,6 +69,16 @@ class ApuriContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     def translator_for(self, person: Person) -> Translator:
         """Return the translator in another person's language, for messages to them."""
         return translators()[person.language]
+
+    def speak_to(self, person: Person | None, telegram_language: str | None) -> Translator:
+        """Use the person's chosen language, else their Telegram app's, else the default."""
+        language = (
+            person.language
+            if person is not None
+            else normalise_language(telegram_language, self.bot_data.default_language)
+        )
+        self.tr = translators()[language]
+        return self.tr
 
 
 CONTEXT_TYPES = ContextTypes(context=ApuriContext, bot_data=BotData)

@@ -16,8 +16,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.domain.errors import DomainError
-from bot.domain.people import normalise_language
-from bot.i18n import Html, Translator, translators
+from bot.i18n import Html, Translator
 from handlers.callback_data import BadCallbackData
 from handlers.context import ApuriContext
 from handlers.render import error_text
@@ -58,12 +57,7 @@ async def _translator(update: Update, context: ApuriContext) -> Translator:
         person = await context.services.people.identify(user.id)
     except Exception:  # the database itself may be what failed
         person = None
-    language = (
-        person.language
-        if person is not None
-        else normalise_language(user.language_code, context.bot_data.default_language)
-    )
-    return translators()[language]
+    return context.speak_to(person, user.language_code)
 
 
 async def _tell(update: Update, text: Html) -> None:

@@ -11,8 +11,6 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.domain.people import normalise_language
-from bot.i18n import translators
 from handlers.context import ApuriContext
 from handlers.render import deactivated_text, unregistered_text
 
@@ -29,16 +27,12 @@ async def identify(update: Update, context: ApuriContext) -> None:
         raise ApplicationHandlerStop  # edits, membership changes: nothing to answer
 
     person = await context.services.people.identify(user.id)
-    language = (
-        person.language
-        if person is not None
-        else normalise_language(user.language_code, context.bot_data.default_language)
-    )
-    context.tr = translators()[language]
+    context.speak_to(person, user.language_code)
     if person is not None and person.active:
         context.person = person
         return
-    if _is_start_command(update):
+    context.deactivated = person is not None
+    if _is_start_command(update, context.bot.username):
         return  # /start <code> registers, or reactivates with a new invite
     text = unregistered_text(context.tr) if person is None else deactivated_text(context.tr)
     if update.callback_query is not None:
@@ -48,9 +42,9 @@ async def identify(update: Update, context: ApuriContext) -> None:
     raise ApplicationHandlerStop
 
 
-def _is_start_command(update: Update) -> bool:
+def _is_start_command(update: Update, bot_username: str) -> bool:
     message = update.message
     if message is None or not message.text:
         return False
-    command = message.text.split(maxsplit=1)[0].split("@", 1)[0]
-    return command == "/start"
+    command, _, addressee = message.text.split(maxsplit=1)[0].partition("@")
+    return command == "/start" and addressee.lower() in {"", bot_username.lower()}

@@ -11,6 +11,7 @@ from handlers.commands import publish_menu_of
 from handlers.context import ApuriContext
 from handlers.render import (
     LANGUAGE_NAMES,
+    deactivated_text,
     help_text,
     language_keyboard,
     unregistered_text,
@@ -29,11 +30,12 @@ async def start(update: Update, context: ApuriContext) -> None:
     assert message is not None and user is not None
     code = context.args[0] if context.args else None
     if code is None:
-        text = (
-            help_text(context.tr, context.person)
-            if context.person
-            else unregistered_text(context.tr)
-        )
+        if context.person is not None:
+            text = help_text(context.tr, context.person)
+        elif context.deactivated:
+            text = deactivated_text(context.tr)
+        else:
+            text = unregistered_text(context.tr)
         await message.reply_text(text)
         return
     redemption = await context.services.invites.redeem(

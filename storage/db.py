@@ -124,7 +124,8 @@ class Database:
                     await self._conn.execute(f"PRAGMA user_version = {number:d}")
                     await self._conn.execute("COMMIT")
                 except Exception as exc:
-                    await self._conn.execute("ROLLBACK")
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
                     raise MigrationError(f"migration {name} failed: {exc}") from exc
             log.info("applied migration %s", name)
             applied.append(name)

@@ -2,8 +2,8 @@
 
 A code carries 128 bits of randomness and is shown exactly once; only its SHA-256 digest is stored,
 so a leaked database cannot be used to register. An invite is redeemable once, before it expires.
-Wrong codes are rate-limited per Telegram user: `MAX_WRONG_CODES` failures within `LOCKOUT_WINDOW`
-lock further tries until the oldest of them is an hour old.
+Wrong codes are rate-limited per Telegram user: more than `MAX_WRONG_CODES` failures within
+`LOCKOUT_WINDOW` lock further tries until enough of them are an hour old.
 """
 
 from __future__ import annotations
@@ -78,10 +78,10 @@ def check_redeemable(invite: Invite, now: datetime) -> None:
 def lockout_until(recent_failures: list[datetime], now: datetime) -> datetime | None:
     """Return until when tries are locked, given the failures of the last hour, or None."""
     window = sorted(at for at in recent_failures if now - at < LOCKOUT_WINDOW)
-    if len(window) < MAX_WRONG_CODES:
+    if len(window) <= MAX_WRONG_CODES:
         return None
-    # The lock lifts when enough failures have aged out of the window.
-    return window[-MAX_WRONG_CODES] + LOCKOUT_WINDOW
+    # The lock lifts when no more than MAX_WRONG_CODES failures remain in the window.
+    return window[-(MAX_WRONG_CODES + 1)] + LOCKOUT_WINDOW
 
 
 def raise_if_locked(recent_failures: list[datetime], now: datetime) -> None:

@@ -143,7 +143,7 @@ class InviteService:
         failures = await self._uow.invites.failures_since(telegram_user_id, now - LOCKOUT_WINDOW)
         raise_if_locked(failures, now)
         try:
-            invite = await self._redeemable(code, now)
+            invite = await self._redeemable(code, now, telegram_user_id)
             async with self._uow.transaction():
                 redemption = await self._register(
                     invite, telegram_user_id, telegram_name, language_code, now
@@ -182,12 +182,16 @@ class InviteService:
         """Return every organisation, for choosing one."""
         return await self._uow.organisations.all()
 
-    async def _redeemable(self, code: str, now: datetime) -> Invite:
+    async def _redeemable(self, code: str, now: datetime, telegram_user_id: int) -> Invite:
         invite = (
             await self._uow.invites.by_code_hash(hash_code(code)) if looks_like_code(code) else None
         )
         if invite is None:
             raise InviteNotFound
+        if invite.used_by is not None:
+            holder = await self._uow.people.get(invite.used_by)
+            if holder is not None and holder.telegram_user_id == telegram_user_id:
+                raise AlreadyRegistered  # their own link, opened again: not a wrong code
         check_redeemable(invite, now)
         return invite
 

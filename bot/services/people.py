@@ -14,10 +14,17 @@ from bot.domain.errors import (
     LastCoordinator,
     LastRole,
     NotAllowed,
+    OrganisationRequired,
     PersonNotFound,
     SelfManagement,
 )
-from bot.domain.people import SUPPORTED_LANGUAGES, Capability, Person, Role
+from bot.domain.people import (
+    ROLES_NEEDING_ORGANISATION,
+    SUPPORTED_LANGUAGES,
+    Capability,
+    Person,
+    Role,
+)
 from bot.services.ports import Clock, UnitOfWork
 
 __all__ = ["PeoplePage", "PeopleService", "RoleChange", "require"]
@@ -122,6 +129,8 @@ class PeopleService:
         require(actor, Capability.MANAGE_PEOPLE)
         async with self._uow.transaction():
             target = await self._existing(person_id)
+            if role in ROLES_NEEDING_ORGANISATION and target.organisation is None:
+                raise OrganisationRequired
             changed = role not in target.roles
             if changed:
                 now = self._clock()

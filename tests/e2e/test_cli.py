@@ -63,7 +63,7 @@ def test_migrate_then_invite_prints_the_code_last(tmp_path):
 def test_a_partner_invite_without_organisation_is_refused(tmp_path):
     result = run(["invite", "--role", "partner"], tmp_path)
     assert result.returncode == 2
-    assert "belongs to an organisation" in result.stderr
+    assert "needs --organisation" in result.stderr
     assert "Traceback" not in result.stderr
 
 

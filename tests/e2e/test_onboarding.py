@@ -116,18 +116,26 @@ async def test_used_expired_and_wrong_codes_are_explained(bot, telegram, cli, cl
     assert expired.text == en.plain("That invite has expired. Ask your coordinator for a new one.")
 
 
-async def test_five_wrong_codes_lock_further_tries_for_an_hour(bot, telegram, cli, clock):
+async def test_more_than_five_wrong_codes_lock_further_tries_for_an_hour(bot, telegram, cli, clock):
     _, lines = await cli("invite", "--role", "volunteer")
     mallory = telegram.user(8008, "Mallory", language_code="en")
-    for attempt in range(5):
+    for attempt in range(6):
         reply = await mallory.ask(f"/start guess{attempt:020d}")
         assert reply.text.startswith("That invite code is not valid.")
         clock.advance(minutes=1)
     locked = await mallory.ask(f"/start {lines[-1]}")
     assert locked.text.startswith("Too many wrong codes.")
-    clock.advance(minutes=56)
+    clock.advance(minutes=55)
     welcome = await mallory.ask(f"/start {lines[-1]}")
     assert welcome.text.startswith("Welcome to Apuri, Mallory")
+
+
+async def test_start_for_another_bot_gets_only_the_polite_answer(bot, telegram):
+    stranger = telegram.user(6008, "Stranger", language_code="en")
+    reply = await stranger.ask("/start@some_other_bot")
+    assert reply.text.startswith("Hello! This bot serves registered helpers")
+    await telegram.settle()
+    assert len(telegram.messages(6008)) == 1
 
 
 async def test_language_choice_is_remembered_across_a_restart(bot, telegram, register):

@@ -60,8 +60,9 @@ async def test_deactivation_asks_first_and_ends_access_at_once(team, telegram):
     assert "poistettu käytöstä" in done.text
     assert fi.plain("Reactivate") in str(done.buttons)
 
-    refused = await bertil.ask("/whoami")
-    assert refused.text.startswith("Din åtkomst till boten har upphört")
+    for command in ("/whoami", "/start"):
+        refused = await bertil.ask(command)
+        assert refused.text.startswith("Din åtkomst till boten har upphört")
     await telegram.settle()
     assert telegram.commands_for(scope={"type": "chat", "chat_id": 2002}) is None
 

@@ -82,21 +82,46 @@ async def test_unknown_and_malformed_codes_are_refused(services):
         await redeem(services, "'; DROP TABLE people; --")
 
 
-async def test_five_wrong_codes_in_an_hour_lock_even_a_right_code(services, clock):
+async def test_more_than_five_wrong_codes_in_an_hour_lock_even_a_right_code(services, clock):
     issued = await services.invites.create(None, Role.VOLUNTEER)
-    for _ in range(5):
+    for _ in range(6):
         with pytest.raises(InviteNotFound):
             await redeem(services, "wrongcode")
         clock.advance(minutes=1)
     with pytest.raises(TooManyAttempts) as raised:
         await redeem(services, issued.code)
-    assert raised.value.until == clock.now - timedelta(minutes=5) + timedelta(hours=1)
+    assert raised.value.until == clock.now - timedelta(minutes=6) + timedelta(hours=1)
     # Another Telegram user is not affected.
     other = await services.invites.create(None, Role.VOLUNTEER)
     await redeem(services, other.code, user=4004)
     # An hour after the first wrong code the lock lifts.
     clock.advance(minutes=56)
     assert (await redeem(services, issued.code)).person.roles == {Role.VOLUNTEER}
+
+
+async def test_five_wrong_codes_still_leave_a_try(services):
+    issued = await services.invites.create(None, Role.VOLUNTEER)
+    for _ in range(5):
+        with pytest.raises(InviteNotFound):
+            await redeem(services, "wrongcode")
+    assert (await redeem(services, issued.code)).newly_registered
+
+
+async def test_reopening_ones_own_invite_is_not_a_wrong_code(services):
+    issued = await services.invites.create(None, Role.VOLUNTEER)
+    await redeem(services, issued.code)
+    for _ in range(8):
+        with pytest.raises(AlreadyRegistered):
+            await redeem(services, issued.code)
+    other = await services.invites.create(None, Role.CALLER)
+    assert Role.CALLER in (await redeem(services, other.code)).person.roles
+
+
+async def test_a_partner_role_needs_an_organisation(services):
+    issued = await services.invites.create(None, Role.COORDINATOR)
+    boss = (await redeem(services, issued.code)).person
+    with pytest.raises(OrganisationRequired):
+        await services.people.grant_role(boss, boss.id, Role.PARTNER)
 
 
 async def test_a_second_invite_adds_a_role_to_the_same_person(services):

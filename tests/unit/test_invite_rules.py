@@ -73,14 +73,14 @@ def test_invite_expires_at_its_expiry_time():
         check_redeemable(invite(expires_at=NOW), NOW)
 
 
-def test_fewer_wrong_codes_than_the_limit_do_not_lock():
-    failures = [NOW - timedelta(minutes=m) for m in range(MAX_WRONG_CODES - 1)]
+def test_as_many_wrong_codes_as_the_limit_do_not_lock():
+    failures = [NOW - timedelta(minutes=m) for m in range(MAX_WRONG_CODES)]
     assert lockout_until(failures, NOW) is None
     raise_if_locked(failures, NOW)
 
 
-def test_the_limit_of_wrong_codes_in_an_hour_locks_until_the_oldest_ages_out():
-    failures = [NOW - timedelta(minutes=50 - m) for m in range(MAX_WRONG_CODES)]
+def test_more_wrong_codes_than_the_limit_lock_until_the_oldest_ages_out():
+    failures = [NOW - timedelta(minutes=50 - m) for m in range(MAX_WRONG_CODES + 1)]
     until = lockout_until(failures, NOW)
     assert until == failures[0] + LOCKOUT_WINDOW
     with pytest.raises(TooManyAttempts) as raised:

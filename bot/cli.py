@@ -77,9 +77,7 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     if settings.telegram_bot_token is None:
         print(BOTFATHER_ADVICE, file=sys.stderr)
         return 2
-    applied = asyncio.run(_apply_migrations(settings))
-    for name in applied:
-        print(f"apuri: applied migration {name}", file=sys.stderr)
+    asyncio.run(_apply_migrations(settings))  # each applied migration is logged
     app = build_application(settings)
     try:
         app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

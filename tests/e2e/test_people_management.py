@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 
 from bot.domain.people import Role
@@ -170,6 +171,23 @@ async def test_forged_buttons_change_nothing(team, telegram):
         )
     assert "/people" not in (await bertil.ask("/help")).text
     assert "/people" in (await aino.ask("/help")).text
+
+
+async def test_a_press_on_a_deleted_card_answers_with_a_new_message(team, telegram):
+    aino, _ = team
+    card = await open_card(aino, "Bertil")
+    async with httpx.AsyncClient() as client:  # the person deletes the card in their app
+        await client.post(
+            f"{telegram.base_url}{telegram.token}/deleteMessage",
+            data={"chat_id": 1001, "message_id": card.message_id},
+        )
+    # A press from a client that still shows it (another device, or a race with the deletion).
+    query = await aino.press_data(card, card.button_data[fi.plain("caller")])
+    await telegram.settle()
+    assert telegram.callback_answers[query]["text"] == fi.plain("Saved.")
+    fresh = telegram.messages(1001)[-1]
+    assert fresh.message_id != card.message_id and not fresh.deleted
+    assert "✓ " + fi.plain("caller") in str(fresh.buttons)
 
 
 async def test_an_old_card_still_works_after_a_restart(bot, team):

@@ -43,7 +43,7 @@ async def start(update: Update, context: ApuriContext) -> None:
     )
     person = redemption.person
     context.person = person
-    context.tr = translators()[person.language]
+    context.speak_to(person, None)
     await message.reply_text(
         welcome_text(context.tr, person, redemption.role, redemption.newly_registered)
     )

@@ -15,7 +15,7 @@ from bot.domain.people import Capability, Person, normalise_language
 from bot.i18n import Translator, translators
 from bot.services.container import Services
 
-__all__ = ["CONTEXT_TYPES", "ApuriContext", "BotData", "requires"]
+__all__ = ["CONTEXT_TYPES", "ApuriContext", "BotData", "Handler", "requires"]
 
 
 class BotData:

@@ -7,12 +7,11 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.domain.people import ROLES_NEEDING_ORGANISATION, Capability, Person
+from bot.domain.people import ROLES_NEEDING_ORGANISATION, Capability, Person, Role
 from handlers.callback_data import ChooseInviteRole, PeoplePage, SetActive, SetRole, ShowPerson
 from handlers.commands import publish_menu_of
 from handlers.context import ApuriContext, requires
 from handlers.render import (
-    ROLE_WORDS,
     confirm_deactivation,
     invite_organisation_keyboard,
     invite_role_keyboard,
@@ -35,6 +34,22 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# Aliases a coordinator may type after /invite, in any of the three languages.
+_ROLE_WORDS: dict[str, Role] = {
+    **{role.value: role for role in Role},
+    "linkworker": Role.LINK_WORKER,
+    "koordinaattori": Role.COORDINATOR,
+    "soittaja": Role.CALLER,
+    "vapaaehtoinen": Role.VOLUNTEER,
+    "kumppani": Role.PARTNER,
+    "hyvinvointilähetti": Role.LINK_WORKER,
+    "koordinator": Role.COORDINATOR,
+    "ringare": Role.CALLER,
+    "frivillig": Role.VOLUNTEER,
+    "partner": Role.PARTNER,
+    "välfärdsombud": Role.LINK_WORKER,
+}
+
 
 @requires(Capability.INVITE)
 async def invite(update: Update, context: ApuriContext) -> None:
@@ -48,7 +63,7 @@ async def invite(update: Update, context: ApuriContext) -> None:
             reply_markup=invite_role_keyboard(context.tr),
         )
         return
-    role = ROLE_WORDS.get(args[0].lower())
+    role = _ROLE_WORDS.get(args[0].lower())
     if role is None:
         await message.reply_text(
             context.tr.gettext("I do not know that role. Choose one:"),

@@ -40,15 +40,22 @@ from handlers.commands import commands_for
 
 __all__ = [
     "LANGUAGE_NAMES",
+    "confirm_deactivation",
+    "deactivated_text",
     "error_text",
     "help_text",
     "invite_organisation_keyboard",
     "invite_role_keyboard",
     "invite_text",
     "language_keyboard",
+    "local_time",
     "people_page",
     "person_card",
+    "role_list",
     "role_name",
+    "roles_changed_text",
+    "unregistered_text",
+    "welcome_text",
     "whoami_text",
 ]
 
@@ -61,22 +68,6 @@ _ROLE_NAMES: dict[Role, str] = {
     Role.VOLUNTEER: N_("volunteer"),
     Role.PARTNER: N_("partner contact"),
     Role.LINK_WORKER: N_("link worker"),
-}
-
-# Aliases a coordinator may type after /invite, in any of the three languages.
-ROLE_WORDS: dict[str, Role] = {
-    **{role.value: role for role in Role},
-    "linkworker": Role.LINK_WORKER,
-    "koordinaattori": Role.COORDINATOR,
-    "soittaja": Role.CALLER,
-    "vapaaehtoinen": Role.VOLUNTEER,
-    "kumppani": Role.PARTNER,
-    "hyvinvointilähetti": Role.LINK_WORKER,
-    "koordinator": Role.COORDINATOR,
-    "ringare": Role.CALLER,
-    "frivillig": Role.VOLUNTEER,
-    "partner": Role.PARTNER,
-    "välfärdsombud": Role.LINK_WORKER,
 }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.domain.people import SUPPORTED_LANGUAGES
-from bot.i18n import translators
 from handlers.callback_data import BadCallbackData, ChooseLanguage
 from handlers.commands import publish_menu_of
 from handlers.context import ApuriContext
@@ -79,7 +78,7 @@ async def choose_language(update: Update, context: ApuriContext) -> None:
     if chosen not in SUPPORTED_LANGUAGES:
         raise BadCallbackData(chosen)
     person = await context.services.people.set_language(context.actor, chosen)
-    context.tr = translators()[chosen]
+    context.speak_to(person, None)
     await query.answer()
     await edit(query, context.tr.gettext("Language: {language}", language=LANGUAGE_NAMES[chosen]))
     await publish_menu_of(context.bot, person)

@@ -60,9 +60,8 @@ def _migrations() -> list[tuple[int, str, str]]:
 class Database:
     """An open SQLite database with WAL, foreign keys and a busy timeout."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path | str) -> None:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
         self._conn = connection
-        self.path = path
         self._write_lock = asyncio.Lock()
 
     @classmethod
@@ -76,7 +75,7 @@ class Database:
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA busy_timeout = 5000")
         await conn.execute("PRAGMA synchronous = NORMAL")
-        return cls(conn, path)
+        return cls(conn)
 
     async def close(self) -> None:
         """Close the connection; pending work of an open transaction is rolled back."""

@@ -100,15 +100,6 @@ class SqlitePeople:
             (role.value,),
         )
 
-    async def with_role(self, role: Role) -> list[Person]:
-        """Return everyone holding `role`, active or not."""
-        rows = await self._db.fetch_all(
-            _SELECT_PERSON  # noqa: S608 - constant SQL, values are bound
-            + "WHERE p.id IN (SELECT person_id FROM person_roles WHERE role = ?) ORDER BY p.id",
-            (role.value,),
-        )
-        return [_person(row) for row in rows]
-
     async def set_language(self, person_id: int, language: str) -> None:
         """Remember the person's language."""
         await self._db.connection.execute(

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ROLES_NEEDING_ORGANISATION",
     "SUPPORTED_LANGUAGES",
     "Capability",
     "Organisation",
@@ -37,17 +38,16 @@ class Role(StrEnum):
 class Capability(StrEnum):
     """Something a role allows."""
 
-    USE_BOT = "use_bot"
     MANAGE_PEOPLE = "manage_people"
     INVITE = "invite"
 
 
 _ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.COORDINATOR: frozenset(Capability),
-    Role.CALLER: frozenset({Capability.USE_BOT}),
-    Role.VOLUNTEER: frozenset({Capability.USE_BOT}),
-    Role.PARTNER: frozenset({Capability.USE_BOT}),
-    Role.LINK_WORKER: frozenset({Capability.USE_BOT}),
+    Role.CALLER: frozenset(),
+    Role.VOLUNTEER: frozenset(),
+    Role.PARTNER: frozenset(),
+    Role.LINK_WORKER: frozenset(),
 }
 
 ROLES_NEEDING_ORGANISATION: frozenset[Role] = frozenset({Role.PARTNER})
@@ -79,10 +79,6 @@ class Person(BaseModel):
     def can(self, capability: Capability) -> bool:
         """Return whether this person may do what `capability` names."""
         return capability in capabilities_of(self)
-
-    def has_role(self, role: Role) -> bool:
-        """Return whether the person holds `role` and is active."""
-        return self.active and role in self.roles
 
 
 def capabilities_of(person: Person) -> frozenset[Capability]:

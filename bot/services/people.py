@@ -89,10 +89,6 @@ class PeopleService:
         require(actor, Capability.MANAGE_PEOPLE)
         return await self._existing(person_id)
 
-    async def coordinators(self) -> list[Person]:
-        """Return the active coordinators, for alerts."""
-        return [p for p in await self._uow.people.with_role(Role.COORDINATOR) if p.active]
-
     async def deactivate(self, actor: Person, person_id: int) -> Person:
         """End a person's access at once; their record stays for the history."""
         require(actor, Capability.MANAGE_PEOPLE)

@@ -522,16 +522,7 @@ class FakeBotAPI:
         """sendMessage."""
         chat = self._writable_chat(params)
         text, entities = _message_text(params)
-        markup = _checked_markup(params)
-        self._admit(chat)
-        return self._record_sent(
-            chat,
-            text=text,
-            raw_text=str(params["text"]),
-            parse_mode=params.get("parse_mode"),
-            entities=entities,
-            reply_markup=markup,
-        ).to_dict()
+        return self._deliver(chat, params, text, str(params["text"]), entities)
 
     async def _send_document(self, params: JSONDict, files: dict[str, UploadedFile]) -> JSONDict:
         """sendDocument: a new upload or a known file_id."""
@@ -554,14 +545,28 @@ class FakeBotAPI:
         return self._send_media(chat, params, photo=[size])
 
     def _send_media(self, chat: _Chat, params: JSONDict, **media: Any) -> JSONDict:
-        """Validate the caption and markup of a media message, then record it."""
+        """Validate the caption of a media message, then deliver it."""
         caption, entities = _caption(params)
+        return self._deliver(
+            chat, params, caption, str(params.get("caption", "")), entities, **media
+        )
+
+    def _deliver(
+        self,
+        chat: _Chat,
+        params: JSONDict,
+        text: str,
+        raw_text: str,
+        entities: list[JSONDict],
+        **media: Any,
+    ) -> JSONDict:
+        """Check the keyboard and the flood limits, then record the message the bot sent."""
         markup = _checked_markup(params)
         self._admit(chat)
         return self._record_sent(
             chat,
-            text=caption,
-            raw_text=str(params.get("caption", "")),
+            text=text,
+            raw_text=raw_text,
             parse_mode=params.get("parse_mode"),
             entities=entities,
             reply_markup=markup,

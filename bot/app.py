@@ -50,6 +50,8 @@ async def open_services(
         clock,
         invite_validity=settings.invite_validity,
         default_language=settings.default_language,
+        offer_timeout=settings.offer_timeout,
+        reminder_lead=settings.reminder_lead,
     )
     return db, services
 

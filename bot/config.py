@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     default_language: str = Field(default="fi", alias="APURI_DEFAULT_LANGUAGE")
     invite_valid_days: int = Field(default=7, ge=1, le=90, alias="APURI_INVITE_VALID_DAYS")
     log_level: str = Field(default="INFO", alias="APURI_LOG_LEVEL")
+    offer_timeout_hours: float = Field(default=4, gt=0, le=168, alias="APURI_OFFER_TIMEOUT_HOURS")
+    task_reminder_minutes: int = Field(
+        default=60, ge=0, le=24 * 60, alias="APURI_TASK_REMINDER_MINUTES"
+    )
+    sweep_seconds: int = Field(default=60, ge=5, le=3600, alias="APURI_SWEEP_SECONDS")
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -91,6 +96,16 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """Return the configured time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def offer_timeout(self) -> timedelta:
+        """Return how long an offer waits for an accept before coordinators are alerted."""
+        return timedelta(hours=self.offer_timeout_hours)
+
+    @property
+    def reminder_lead(self) -> timedelta:
+        """Return how long before a task's window its holders are reminded."""
+        return timedelta(minutes=self.task_reminder_minutes)
 
     @property
     def invite_validity(self) -> timedelta:

@@ -48,7 +48,7 @@ class SqliteInvites:
     ) -> Invite:
         """Store a new invite under its code's digest."""
         async with self._db.connection.execute(
-            f"INSERT INTO invites (code_hash, role, name, organisation_id, created_by,"  # noqa: S608
+            f"INSERT INTO invites (code_hash, role, name, organisation_id, created_by,"
             f" created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
             (
                 code_hash,
@@ -67,7 +67,7 @@ class SqliteInvites:
     async def by_code_hash(self, code_hash: str) -> Invite | None:
         """Return the invite whose code has this digest."""
         row = await self._db.fetch_one(
-            f"SELECT {_COLUMNS} FROM invites WHERE code_hash = ?",  # noqa: S608
+            f"SELECT {_COLUMNS} FROM invites WHERE code_hash = ?",
             (code_hash,),
         )
         return _invite(row) if row else None

@@ -13,7 +13,7 @@ __all__ = ["SqliteOrganisations", "SqlitePeople"]
 
 # One row per person: roles folded into a comma list, organisation joined in.
 _SELECT_PERSON = """
-SELECT p.id, p.telegram_user_id, p.name, p.language, p.active, p.created_at,
+SELECT p.id, p.telegram_user_id, p.name, p.language, p.active, p.available, p.created_at,
        o.id AS organisation_id, o.name AS organisation_name,
        (SELECT group_concat(role) FROM person_roles r WHERE r.person_id = p.id) AS roles
 FROM people p
@@ -38,6 +38,7 @@ def _person(row: aiosqlite.Row) -> Person:
         roles=roles,
         organisation=organisation,
         active=bool(row["active"]),
+        available=bool(row["available"]),
         created_at=created_at,
     )
 
@@ -131,6 +132,31 @@ class SqlitePeople:
         await self._db.connection.execute(
             "DELETE FROM person_roles WHERE person_id = ? AND role = ?", (person_id, role.value)
         )
+
+    async def set_available(self, person_id: int, available: bool) -> None:
+        """Remember whether the person takes offers now."""
+        await self._db.connection.execute(
+            "UPDATE people SET available = ? WHERE id = ?", (int(available), person_id)
+        )
+
+    async def active_with_role(self, role: Role) -> list[Person]:
+        """Return the active people holding `role`, by name."""
+        rows = await self._db.fetch_all(
+            _SELECT_PERSON + "WHERE p.active = 1 AND EXISTS (SELECT 1 FROM person_roles r"
+            " WHERE r.person_id = p.id AND r.role = ?) ORDER BY p.name COLLATE NOCASE, p.id",
+            (role.value,),
+        )
+        return [_person(row) for row in rows]
+
+    async def active_in_organisation(self, organisation_id: int, role: Role) -> list[Person]:
+        """Return the active people of an organisation holding `role`."""
+        rows = await self._db.fetch_all(
+            _SELECT_PERSON + "WHERE p.active = 1 AND p.organisation_id = ? AND EXISTS (SELECT 1"
+            " FROM person_roles r WHERE r.person_id = p.id AND r.role = ?)"
+            " ORDER BY p.name COLLATE NOCASE, p.id",
+            (organisation_id, role.value),
+        )
+        return [_person(row) for row in rows]
 
     async def _one(self, sql: str, params: tuple[object, ...]) -> Person | None:
         row = await self._db.fetch_one(sql, params)

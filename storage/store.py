@@ -8,7 +8,10 @@ from datetime import datetime
 
 from storage.db import Database, to_db_time
 from storage.invites import SqliteInvites
+from storage.pairs import SqlitePairs
 from storage.people import SqliteOrganisations, SqlitePeople
+from storage.residents import SqliteResidents
+from storage.tasks import SqliteTasks
 
 __all__ = ["SqliteAudit", "SqliteFacts", "SqliteStore"]
 
@@ -66,6 +69,9 @@ class SqliteStore:
         self.invites = SqliteInvites(db)
         self.audit = SqliteAudit(db)
         self.facts = SqliteFacts(db)
+        self.residents = SqliteResidents(db)
+        self.pairs = SqlitePairs(db, self.people, self.organisations)
+        self.tasks = SqliteTasks(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

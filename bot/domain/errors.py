@@ -10,16 +10,23 @@ from datetime import datetime
 __all__ = [
     "AlreadyRegistered",
     "DomainError",
+    "IllegalTransition",
     "InvalidInvite",
+    "InvalidValue",
     "InviteExpired",
     "InviteNotFound",
     "InviteUsed",
     "LastCoordinator",
     "LastRole",
     "NotAllowed",
+    "NotYourTask",
     "OrganisationRequired",
+    "PairNotFound",
+    "PersonInPair",
     "PersonNotFound",
+    "ResidentNotFound",
     "SelfManagement",
+    "TaskNotFound",
     "TooManyAttempts",
 ]
 
@@ -78,3 +85,44 @@ class SelfManagement(DomainError):
 
 class LastRole(DomainError):
     """A person must keep at least one role; deactivate them instead."""
+
+
+class InvalidValue(DomainError):
+    """A value typed or imported is not acceptable; `field` and `reason` say which and why.
+
+    `reason` is a language-neutral code (e.g. `phone.format`) that the adapters translate.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class ResidentNotFound(DomainError):
+    """No such resident."""
+
+
+class PairNotFound(DomainError):
+    """No such pair, or it was dissolved."""
+
+
+class PersonInPair(DomainError):
+    """The person is in another current pair already."""
+
+
+class TaskNotFound(DomainError):
+    """No such task, or not visible to the one asking."""
+
+
+class NotYourTask(DomainError):
+    """The task is held by someone else, or its offer was not made to this person."""
+
+
+class IllegalTransition(DomainError):
+    """The task's state does not allow the action (already taken, cancelled or finished)."""
+
+    def __init__(self, state: str, action: str) -> None:
+        super().__init__(f"{action} is not possible in state {state}")
+        self.state = state
+        self.action = action

@@ -40,13 +40,17 @@ class Capability(StrEnum):
 
     MANAGE_PEOPLE = "manage_people"
     INVITE = "invite"
+    MANAGE_RESIDENTS = "manage_residents"  # add, import and look up residents
+    DISPATCH = "dispatch"  # create tasks, form pairs, assign, offer, cancel
+    TAKE_TASKS = "take_tasks"  # hold tasks and close them
+    SET_AVAILABILITY = "set_availability"  # take offers or not, and where
 
 
 _ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.COORDINATOR: frozenset(Capability),
-    Role.CALLER: frozenset(),
-    Role.VOLUNTEER: frozenset(),
-    Role.PARTNER: frozenset(),
+    Role.COORDINATOR: frozenset(Capability) - {Capability.SET_AVAILABILITY},
+    Role.CALLER: frozenset({Capability.TAKE_TASKS}),
+    Role.VOLUNTEER: frozenset({Capability.TAKE_TASKS, Capability.SET_AVAILABILITY}),
+    Role.PARTNER: frozenset({Capability.TAKE_TASKS}),
     Role.LINK_WORKER: frozenset(),
 }
 
@@ -74,6 +78,7 @@ class Person(BaseModel):
     roles: frozenset[Role] = Field(default_factory=frozenset)
     organisation: Organisation | None = None
     active: bool = True
+    available: bool = True  # takes offers now (/available, /away)
     created_at: datetime
 
     def can(self, capability: Capability) -> bool:

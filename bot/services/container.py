@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.services.dispatch import DispatchService
 from bot.services.invites import InviteService
+from bot.services.pairs import PairService
 from bot.services.people import PeopleService
 from bot.services.ports import Clock, UnitOfWork
+from bot.services.residents import ResidentService
 
 __all__ = ["Services", "build_services"]
 
@@ -18,15 +21,28 @@ class Services:
 
     people: PeopleService
     invites: InviteService
+    residents: ResidentService
+    dispatch: DispatchService
+    pairs: PairService
 
 
 def build_services(
-    uow: UnitOfWork, clock: Clock, *, invite_validity: timedelta, default_language: str
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    invite_validity: timedelta,
+    default_language: str,
+    offer_timeout: timedelta = timedelta(hours=4),
+    reminder_lead: timedelta = timedelta(hours=1),
 ) -> Services:
     """Wire the services to storage and the clock."""
+    dispatch = DispatchService(uow, clock, offer_timeout=offer_timeout, reminder_lead=reminder_lead)
     return Services(
         people=PeopleService(uow, clock),
         invites=InviteService(
             uow, clock, validity=invite_validity, default_language=default_language
         ),
+        residents=ResidentService(uow, clock),
+        dispatch=dispatch,
+        pairs=PairService(uow, clock, dispatch),
     )

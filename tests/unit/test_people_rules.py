@@ -44,7 +44,11 @@ def test_unknown_language_falls_back_to_the_configured_default():
 def test_coordinator_may_manage_people_and_volunteer_may_not():
     assert person(Role.COORDINATOR).can(Capability.MANAGE_PEOPLE)
     assert not person(Role.VOLUNTEER).can(Capability.MANAGE_PEOPLE)
-    assert capabilities_of(person(Role.VOLUNTEER)) == frozenset()
+    assert capabilities_of(person(Role.VOLUNTEER)) == {
+        Capability.TAKE_TASKS,
+        Capability.SET_AVAILABILITY,
+    }
+    assert capabilities_of(person(Role.LINK_WORKER)) == frozenset()
 
 
 def test_capabilities_are_the_union_of_roles():

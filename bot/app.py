@@ -20,6 +20,7 @@ from bot.services.container import Services, build_services
 from bot.services.ports import Clock
 from handlers.commands import publish_default_menus
 from handlers.context import CONTEXT_TYPES, BotData
+from handlers.jobs import schedule
 from storage.db import Database
 from storage.store import SqliteStore
 
@@ -70,6 +71,7 @@ def build_application(settings: Settings, *, clock: Clock = system_clock) -> Apu
         app.bot_data.timezone = settings.zone
         await services.invites.remember_bot_username(app.bot.username)
         await publish_default_menus(app.bot, settings.default_language)
+        schedule(app, settings.sweep_seconds)
         log.info("Apuri is up as @%s", app.bot.username)
 
     async def post_shutdown(app: ApuriApplication) -> None:

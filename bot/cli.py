@@ -1,4 +1,4 @@
-"""The `apuri` command: run the bot, migrate the database, create invites.
+"""The `apuri` command: run the bot, migrate the database, create invites, import residents.
 
 Exit status: 0 done, 1 a fault while running, 2 a problem with the configuration or the arguments.
 """
@@ -10,6 +10,7 @@ import asyncio
 import html
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
@@ -18,10 +19,13 @@ from bot.app import build_application, open_services
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.errors import DomainError
 from bot.domain.people import ROLES_NEEDING_ORGANISATION, Role
+from bot.domain.resident_import import MAX_BYTES
 from bot.i18n import translators
 from bot.logs import configure_logging
 from bot.services.invites import IssuedInvite
+from bot.services.residents import ImportReport
 from handlers.render import error_text
+from handlers.residents_render import import_report_lines, plain_text, too_large_text
 from storage.db import Database, MigrationError
 
 __all__ = ["main"]
@@ -70,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--name", help="the person's name, shown to coordinators")
     invite.add_argument("--organisation", help="the organisation (required for partner)")
     invite.set_defaults(action=_invite)
+
+    residents = commands.add_parser(
+        "import-residents", help="add or update residents from a CSV file (see the README)"
+    )
+    residents.add_argument("file", metavar="FILE.csv", type=Path)
+    residents.set_defaults(action=_import_residents)
     return parser
 
 
@@ -129,6 +139,37 @@ async def _create_invite(
     db, services = await open_services(settings)
     try:
         return await services.invites.create(None, role, name=name, organisation_name=organisation)
+    finally:
+        await db.close()
+
+
+def _import_residents(settings: Settings, args: argparse.Namespace) -> int:
+    path: Path = args.file
+    try:
+        if path.stat().st_size > MAX_BYTES:  # refused before reading it all into memory
+            print(
+                f"apuri: {path}: {plain_text(too_large_text(translators()['en']))}", file=sys.stderr
+            )
+            return 2
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"apuri: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    report = asyncio.run(_import(settings, data))
+    lines = [plain_text(line) for line in import_report_lines(translators()["en"], report)]
+    if report.error is not None:
+        print(f"apuri: {path}: {lines[0]}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
+
+
+async def _import(settings: Settings, data: bytes) -> ImportReport:
+    db, services = await open_services(settings)
+    try:
+        return await services.residents.import_csv(
+            None, data, default_language=settings.default_language
+        )
     finally:
         await db.close()
 

@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import people, start
+from handlers import pairs, people, residents, start, tasks
 from handlers.callback_data import (
     ChooseInviteRole,
     ChooseLanguage,
@@ -39,6 +39,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
     app.add_handlers(
         [
+            # Guided conversations first: while one waits for typed text, it gets the text.
+            *residents.handlers(),
+            *pairs.handlers(),
+            *tasks.handlers(),
             CommandHandler("start", start.start),
             CommandHandler("help", start.help_command),
             CommandHandler("whoami", start.whoami),

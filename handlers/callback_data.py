@@ -15,16 +15,29 @@ from dataclasses import dataclass
 from typing import ClassVar, Self
 
 from bot.domain.people import Role
+from bot.domain.tasks import UnfinishedReason
 
 __all__ = [
+    "AssignMenu",
+    "AssignTo",
     "BadCallbackData",
     "CallbackData",
     "ChooseInviteRole",
     "ChooseLanguage",
+    "DissolvePair",
+    "FailReason",
+    "FormPair",
+    "NewTaskChoice",
     "PeoplePage",
+    "PickPairMember",
+    "ResidentFormAnswer",
+    "ResidentFormDone",
     "SetActive",
     "SetRole",
+    "ShowPairs",
     "ShowPerson",
+    "ShowResident",
+    "TaskAction",
 ]
 
 MAX_BYTES = 64
@@ -139,3 +152,112 @@ class ChooseInviteRole(CallbackData):
     PREFIX: ClassVar[str] = "I"
     role: Role
     organisation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskAction(CallbackData):
+    """Do something to a task: accept, decline, start, done, fail, show, view, offer, cancel."""
+
+    PREFIX: ClassVar[str] = "T"
+    task_id: int
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class FailReason(CallbackData):
+    """Close a task as not completed, for this reason."""
+
+    PREFIX: ClassVar[str] = "F"
+    task_id: int
+    reason: UnfinishedReason
+
+
+@dataclass(frozen=True, slots=True)
+class AssignMenu(CallbackData):
+    """Show whom a task can be assigned to: `pairs`, `people` or `orgs`."""
+
+    PREFIX: ClassVar[str] = "M"
+    task_id: int
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssignTo(CallbackData):
+    """Assign a task to a pair (`p`), a person (`u`) or an organisation (`o`)."""
+
+    PREFIX: ClassVar[str] = "G"
+    task_id: int
+    kind: str
+    target_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewTaskChoice(CallbackData):
+    """A choice in the /newtask conversation, e.g. `k:home_visit` or `w:today`."""
+
+    PREFIX: ClassVar[str] = "N"
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowPairs(CallbackData):
+    """Show a page of the current pairs."""
+
+    PREFIX: ClassVar[str] = "Q"
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class PickPairMember(CallbackData):
+    """Choose the people of a new pair one by one; 0 means not chosen yet, `page` of the list."""
+
+    PREFIX: ClassVar[str] = "U"
+    first_id: int
+    second_id: int
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class FormPair(CallbackData):
+    """Form the pair of the two chosen people; `organisation_id` 0 means no organisation."""
+
+    PREFIX: ClassVar[str] = "V"
+    first_id: int
+    second_id: int
+    organisation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DissolvePair(CallbackData):
+    """Dissolve a pair; asks first (`confirmed` false)."""
+
+    PREFIX: ClassVar[str] = "W"
+    pair_id: int
+    confirmed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentFormAnswer(CallbackData):
+    """Answer question `field` of the resident form `draft` by a button (empty `value`: skip)."""
+
+    PREFIX: ClassVar[str] = "Z"
+    draft: str
+    field: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentFormDone(CallbackData):
+    """Save (`save` true) or cancel the resident form `draft`."""
+
+    PREFIX: ClassVar[str] = "Y"
+    draft: str
+    save: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ShowResident(CallbackData):
+    """Open a resident's card."""
+
+    PREFIX: ClassVar[str] = "X"
+    resident_id: int

@@ -36,6 +36,19 @@ COMMANDS: tuple[Command, ...] = (
     Command("language", N_("Change the language")),
     Command("invite", N_("Invite a person: /invite volunteer"), Capability.INVITE),
     Command("people", N_("People, their roles and access"), Capability.MANAGE_PEOPLE),
+    Command(
+        "resident",
+        N_("Residents: /resident new, or find by name or phone"),
+        Capability.MANAGE_RESIDENTS,
+    ),
+    Command("newtask", N_("Create a task for a resident"), Capability.DISPATCH),
+    Command("open", N_("Unfinished tasks by state"), Capability.DISPATCH),
+    Command("tasks", N_("Your tasks"), Capability.TAKE_TASKS),
+    Command("task", N_("One task and its history: /task 12"), Capability.TAKE_TASKS),
+    Command("pair", N_("Volunteer pairs: form and dissolve"), Capability.DISPATCH),
+    Command("available", N_("Take offers again"), Capability.SET_AVAILABILITY),
+    Command("away", N_("Take no offers for now"), Capability.SET_AVAILABILITY),
+    Command("areas", N_("Postal areas you cover: /areas 70 71100"), Capability.SET_AVAILABILITY),
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -84,19 +84,23 @@ class ApuriContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
 CONTEXT_TYPES = ContextTypes(context=ApuriContext, bot_data=BotData)
 
 
-Handler = Callable[[Update, ApuriContext], Awaitable[None]]
+Handler = Callable[[Update, "ApuriContext"], Awaitable[Any]]
+_H = TypeVar("_H", bound=Handler)
 
 
-def requires(capability: Capability) -> Callable[[Handler], Handler]:
-    """Refuse the handler to anyone whose roles lack `capability` (services check again)."""
+def requires(capability: Capability) -> Callable[[_H], _H]:
+    """Refuse the handler to anyone whose roles lack `capability` (services check again).
 
-    def decorate(handler: Handler) -> Handler:
+    The handler's result passes through, so a conversation's next state is kept.
+    """
+
+    def decorate(handler: _H) -> _H:
         @functools.wraps(handler)
-        async def guarded(update: Update, context: ApuriContext) -> None:
+        async def guarded(update: Update, context: ApuriContext) -> Any:
             if not context.actor.can(capability):
                 raise NotAllowed(capability.value)
-            await handler(update, context)
+            return await handler(update, context)
 
-        return guarded
+        return guarded  # type: ignore[return-value]
 
     return decorate

@@ -21,6 +21,7 @@ from handlers.render import (
     roles_changed_text,
 )
 from handlers.replies import edit
+from handlers.tasks import tell_released
 
 __all__ = [
     "invite",
@@ -151,6 +152,8 @@ async def set_active(update: Update, context: ApuriContext) -> None:
         person = await people.reactivate(context.actor, data.person_id)
     else:
         person = await people.deactivate(context.actor, data.person_id)
+        released = await context.services.dispatch.release_holdings_of(context.actor, person.id)
+        await tell_released(context, released)
     text, keyboard = person_card(context.tr, person)
     await query.answer(context.tr.plain("Saved."))
     await edit(query, text, reply_markup=keyboard)

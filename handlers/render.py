@@ -11,19 +11,27 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.errors import (
     AlreadyRegistered,
     DomainError,
+    IllegalTransition,
+    InvalidValue,
     InviteExpired,
     InviteNotFound,
     InviteUsed,
     LastCoordinator,
     LastRole,
     NotAllowed,
+    NotYourTask,
     OrganisationRequired,
+    PairNotFound,
+    PersonInPair,
     PersonNotFound,
+    ResidentNotFound,
     SelfManagement,
+    TaskNotFound,
     TooManyAttempts,
 )
 from bot.domain.people import Organisation, Person, Role
 from bot.i18n import N_, Html, Translator, escape
+from bot.services.dispatch import NoAvailablePairs
 from bot.services.invites import IssuedInvite
 from bot.services.people import PeoplePage
 from handlers.callback_data import (
@@ -312,6 +320,8 @@ def deactivated_text(tr: Translator) -> Html:
 
 def error_text(tr: Translator, error: DomainError, zone: ZoneInfo) -> Html:
     """Return the explanation of a broken rule, in the person's language."""
+    if isinstance(error, NoAvailablePairs):
+        return tr.gettext("No available pair covers this area right now. Assign it by hand.")
     if isinstance(error, TooManyAttempts):
         return tr.gettext(
             "Too many wrong codes. For your safety, try again after {time}.",
@@ -333,6 +343,20 @@ def error_text(tr: Translator, error: DomainError, zone: ZoneInfo) -> Html:
         LastCoordinator: N_("There must always be at least one active coordinator."),
         LastRole: N_("A person needs at least one role. Deactivate them instead."),
         SelfManagement: N_("You cannot deactivate yourself. Ask another coordinator."),
+        IllegalTransition: N_(
+            "That is no longer possible: the task was taken, cancelled or finished meanwhile."
+        ),
+        NotYourTask: N_("This task is not yours (or its offer was not made to your pair)."),
+        TaskNotFound: N_("That task was not found."),
+        ResidentNotFound: N_("That resident was not found."),
+        InvalidValue: N_("That value is not valid. Please check it and try again."),
+        PersonInPair: N_(
+            "Someone you chose is in a pair already. Send /pair to see the pairs as they are now."
+        ),
+        PairNotFound: N_(
+            "That pair no longer exists; it may have been dissolved already. "
+            "Send /pair to see the pairs as they are now."
+        ),
     }
     for kind in type(error).__mro__:
         if kind in messages:

@@ -107,17 +107,28 @@ def _clean_text(field: str, raw: str) -> str:
     return text
 
 
+def _ascii_digits(text: str) -> bool:
+    # `str.isdigit` and `\d` accept any script's digits (`٤`, `４`), which are not stored.
+    return text.isascii() and text.isdigit()
+
+
 def parse_phone(raw: str) -> str:
     """Return the number in E.164; Finnish national numbers (leading 0) become +358."""
-    compact = re.sub(r"[\s\-().]", "", raw)
+    compact = re.sub(r"[\s\-.]", "", raw)
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     if compact.startswith("+"):
+        # `+358 (0)40 …` and `+358 040 …`: the national trunk 0 is not part of the number.
+        compact = compact.replace("(0)", "")
+        if compact.startswith("+3580"):
+            compact = "+358" + compact[5:]
+    compact = re.sub(r"[()]", "", compact)
+    if compact.startswith("+"):
         digits = compact[1:]
-        if not digits.isdigit() or digits.startswith("0") or not 7 <= len(digits) <= 15:
+        if not _ascii_digits(digits) or digits.startswith("0") or not 7 <= len(digits) <= 15:
             raise InvalidValue("phone", "phone.format")
         return "+" + digits
-    if compact.startswith("0") and compact.isdigit() and 6 <= len(compact) - 1 <= 10:
+    if compact.startswith("0") and _ascii_digits(compact) and 6 <= len(compact) - 1 <= 10:
         return "+358" + compact[1:]
     raise InvalidValue("phone", "phone.format")
 
@@ -125,7 +136,7 @@ def parse_phone(raw: str) -> str:
 def parse_postal_code(raw: str) -> str:
     """Return a Finnish postal code: exactly five digits."""
     code = raw.strip()
-    if not re.fullmatch(r"\d{5}", code):
+    if not re.fullmatch(r"[0-9]{5}", code):
         raise InvalidValue("postal_code", "postal_code.format")
     return code
 
@@ -133,7 +144,7 @@ def parse_postal_code(raw: str) -> str:
 def parse_birth_year(raw: str, this_year: int) -> int:
     """Return a birth year between 1900 and this year."""
     text = raw.strip()
-    if not re.fullmatch(r"\d{4}", text):
+    if not re.fullmatch(r"[0-9]{4}", text):
         raise InvalidValue("birth_year", "birth_year.format")
     year = int(text)
     if not OLDEST_BIRTH_YEAR <= year <= this_year:

@@ -19,6 +19,7 @@ __all__ = ["Services", "build_services"]
 class Services:
     """Every use case, sharing one unit of work and one clock."""
 
+    clock: Clock
     people: PeopleService
     invites: InviteService
     residents: ResidentService
@@ -38,6 +39,7 @@ def build_services(
     """Wire the services to storage and the clock."""
     dispatch = DispatchService(uow, clock, offer_timeout=offer_timeout, reminder_lead=reminder_lead)
     return Services(
+        clock=clock,
         people=PeopleService(uow, clock),
         invites=InviteService(
             uow, clock, validity=invite_validity, default_language=default_language

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.errors import (
+    DomainError,
     IllegalTransition,
-    NotAllowed,
     NotYourTask,
     PairNotFound,
     PersonNotFound,
@@ -50,6 +50,7 @@ from bot.services.ports import Clock, UnitOfWork
 
 __all__ = [
     "Accepted",
+    "Candidates",
     "Closed",
     "Declined",
     "DispatchService",
@@ -66,7 +67,7 @@ OVERVIEW_LIMIT = 40
 _NOTE_LIMIT = 500
 
 
-class NoAvailablePairs(NotAllowed):
+class NoAvailablePairs(DomainError):
     """No current, available pair covers the resident's area; nothing was offered."""
 
 
@@ -79,6 +80,7 @@ class TaskView:
     resident: Resident | None
     holder_name: str | None
     events: list[TaskEvent] = field(default_factory=list)
+    actor_names: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +141,21 @@ class Released:
     """A task whose holder left went back to the coordinators."""
 
     task: Task
+    postal_code: str
+    holder_name: str | None
     former: list[Person]
     stale: list[TaskMessage]
     audience: dict[int, Person]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Whom a task can be assigned to."""
+
+    task: Task
+    pairs: list[Pair]
+    people: list[Person]
+    organisations: list[Organisation]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +176,7 @@ class Sweep:
     escalated: list[TaskView] = field(default_factory=list)
     overdue: list[TaskView] = field(default_factory=list)
     released: list[Released] = field(default_factory=list)
-    unscrubbed: list[TaskMessage] = field(default_factory=list)
+    unscrubbed: list[tuple[TaskView, list[TaskMessage]]] = field(default_factory=list)
     audience: dict[int, Person] = field(default_factory=dict)
 
 
@@ -287,11 +301,20 @@ class DispatchService:
             postal[task.id] = resident.postal_code if resident else ""
         return Overview(counts=counts, tasks=tasks, postal_codes=postal)
 
-    async def candidates(self, actor: Person, task_id: int) -> tuple[Task, list[Pair]]:
-        """Return the task and the current pairs a coordinator may assign it to."""
+    async def candidates(self, actor: Person, task_id: int) -> Candidates:
+        """Return whom a coordinator may assign the task to: pairs, people, organisations."""
         require(actor, Capability.DISPATCH)
         task = await self._task(task_id)
-        return task, await self._uow.pairs.current()
+        people: dict[int, Person] = {}
+        for role in (Role.VOLUNTEER, Role.COORDINATOR, Role.CALLER):
+            for person in await self._uow.people.active_with_role(role):
+                people.setdefault(person.id, person)
+        return Candidates(
+            task=task,
+            pairs=await self._uow.pairs.current(),
+            people=sorted(people.values(), key=lambda p: (p.name.casefold(), p.id)),
+            organisations=await self._uow.organisations.all(),
+        )
 
     # --- holders --------------------------------------------------------------------------------
 
@@ -411,7 +434,14 @@ class DispatchService:
         if actor.can(Capability.DISPATCH):
             view = await self._view(task, contact=True)
             events = await self._uow.tasks.events(task.id)
-            return TaskView(view.task, view.postal_code, view.resident, view.holder_name, events)
+            names = {}
+            for actor_id in {e.actor_id for e in events if e.actor_id is not None}:
+                person = await self._uow.people.get(actor_id)
+                if person is not None:
+                    names[actor_id] = person.name
+            return TaskView(
+                view.task, view.postal_code, view.resident, view.holder_name, events, names
+            )
         if any(p.id == actor.id for p in await self._holders(task)):
             return await self._view(task, contact=task.state in HELD)
         pair = await self._uow.pairs.current_of(actor.id)
@@ -497,10 +527,13 @@ class DispatchService:
             for task in await self._uow.tasks.in_states(HELD, 10_000):
                 if await self._holder_gone(task):
                     result.released.append(await self._release(task, None))
-            result.unscrubbed = await self._uow.tasks.messages_of_finished()
+            leftovers = await self._uow.tasks.messages_of_finished()
+            for task_id in sorted({m.task_id for m in leftovers}):
+                view = await self._view(await self._task(task_id), contact=False)
+                result.unscrubbed.append((view, [m for m in leftovers if m.task_id == task_id]))
         if result.escalated or result.overdue or result.released:
             result.coordinators = await self._coordinators()
-        result.audience = await self._audience(result.unscrubbed)
+        result.audience = await self._audience(leftovers)
         return result
 
     # --- internals ------------------------------------------------------------------------------
@@ -545,9 +578,18 @@ class DispatchService:
 
     async def _release(self, task: Task, actor: Person | None) -> Released:
         former = await self._holders(task)
+        holder_name = await self._holder_name(task)
         task = await self._move(task, Action.RELEASE, actor.id if actor else None, holder=Holder())
         stale = await self._uow.tasks.messages(task.id)
-        return Released(task=task, former=former, stale=stale, audience=await self._audience(stale))
+        resident = await self._resident(task)
+        return Released(
+            task=task,
+            postal_code=resident.postal_code,
+            holder_name=holder_name,
+            former=former,
+            stale=stale,
+            audience=await self._audience(stale),
+        )
 
     async def _holder_gone(self, task: Task) -> bool:
         if task.holder.person_id is not None:
@@ -674,6 +716,10 @@ class DispatchService:
                 detail=detail,
             ),
         )
+
+    async def coordinators(self) -> list[Person]:
+        """Return the active coordinators, who are told when tasks need a hand."""
+        return await self._coordinators()
 
     async def _coordinators(self) -> list[Person]:
         return await self._uow.people.active_with_role(Role.COORDINATOR)

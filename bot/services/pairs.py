@@ -15,7 +15,7 @@ from bot.services.dispatch import DispatchService, Released
 from bot.services.people import require
 from bot.services.ports import Clock, UnitOfWork
 
-__all__ = ["Availability", "Dissolved", "PairService"]
+__all__ = ["Availability", "Dissolved", "Formed", "PairService"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,14 @@ class Dissolved:
     released: list[Released]
 
 
+@dataclass(frozen=True, slots=True)
+class Formed:
+    """A pair, and whether it was formed just now (false: the same two were paired already)."""
+
+    pair: Pair
+    new: bool
+
+
 class PairService:
     """Form and dissolve pairs; set availability and areas."""
 
@@ -47,10 +55,25 @@ class PairService:
         self, actor: Person, first_id: int, second_id: int, organisation_id: int | None = None
     ) -> Pair:
         """Pair two active people who are in no current pair."""
+        formed = await self.pair_up(actor, first_id, second_id, organisation_id)
+        if not formed.new:
+            raise PersonInPair
+        return formed.pair
+
+    async def pair_up(
+        self, actor: Person, first_id: int, second_id: int, organisation_id: int | None = None
+    ) -> Formed:
+        """Pair two people like `form`; the same two already paired together is no error.
+
+        A double tap on the last button of /pair must not fail, nor tell the two twice.
+        """
         require(actor, Capability.DISPATCH)
         if first_id == second_id:
             raise PersonInPair
         async with self._uow.transaction():
+            existing = await self._uow.pairs.current_of(first_id)
+            if existing is not None and {m.id for m in existing.members} == {first_id, second_id}:
+                return Formed(pair=existing, new=False)
             for person_id in (first_id, second_id):
                 person = await self._uow.people.get(person_id)
                 if person is None or not person.active:
@@ -68,7 +91,7 @@ class PairService:
             await self._uow.audit.record(
                 at=now, actor_id=actor.id, action="pair.form", subject_id=pair.id
             )
-        return pair
+        return Formed(pair=pair, new=True)
 
     async def dissolve(self, actor: Person, pair_id: int) -> Dissolved:
         """End a pair; its tasks go back to the coordinators."""

@@ -6,16 +6,18 @@ them again updates the record (`ResidentSave.created` is false) instead of dupli
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from bot.domain.errors import InvalidValue, ResidentNotFound
 from bot.domain.people import Capability, Person
-from bot.domain.residents import Resident, ResidentInput, match_key, parse_phone
+from bot.domain.resident_import import InvalidFile, RejectedRow, RepeatedRow, read_residents
+from bot.domain.residents import Resident, ResidentInput, match_key, parse_field, parse_phone
 from bot.domain.tasks import Task
 from bot.services.people import require
 from bot.services.ports import Clock, UnitOfWork
 
-__all__ = ["SEARCH_LIMIT", "ResidentSave", "ResidentService"]
+__all__ = ["SEARCH_LIMIT", "ImportReport", "ResidentSave", "ResidentService"]
 
 SEARCH_LIMIT = 10
 
@@ -26,6 +28,26 @@ class ResidentSave:
 
     resident: Resident
     created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did: counts, rows not imported and why, or why the file was refused.
+
+    `created + updated + len(repeated)` is the number of valid rows; a repeated row updated the
+    resident an earlier row of the same file created or updated.
+    """
+
+    created: int = 0
+    updated: int = 0
+    repeated: tuple[RepeatedRow, ...] = ()
+    rejected: tuple[RejectedRow, ...] = ()
+    error: InvalidFile | None = None
+
+    @property
+    def read(self) -> bool:
+        """Return whether the file could be read (rows may still have been rejected)."""
+        return self.error is None
 
 
 class ResidentService:
@@ -60,6 +82,44 @@ class ResidentService:
         updated = await self._uow.residents.get(existing.id)
         assert updated is not None
         return ResidentSave(updated, created=False)
+
+    def check_field(self, field: str, raw: str) -> object:
+        """Return the checked value of one typed field, or raise `InvalidValue`."""
+        return parse_field(field, raw, self._clock().year)
+
+    async def import_csv(
+        self, actor: Person | None, data: bytes, *, default_language: str = "fi"
+    ) -> ImportReport:
+        """Import residents from CSV bytes: every valid row in one transaction, or nothing."""
+        if actor is not None:
+            require(actor, Capability.MANAGE_RESIDENTS)
+        try:
+            # Up to 10 MB of parsing and checking: off the event loop, so the bot keeps answering.
+            parsed = await asyncio.to_thread(
+                read_residents, data, self._clock().year, default_language
+            )
+        except InvalidFile as error:
+            return ImportReport(error=error)
+        repeats = {repeat.row for repeat in parsed.repeated}
+        created = updated = 0
+        if parsed.valid:
+            async with self._uow.transaction():
+                for row in parsed.valid:
+                    saved = await self._upsert(row.resident)
+                    await self._uow.audit.record(
+                        at=self._clock(),
+                        actor_id=actor.id if actor else None,
+                        action="resident.add" if saved.created else "resident.update",
+                        subject_id=saved.resident.id,
+                        detail="import",
+                    )
+                    if saved.created:
+                        created += 1
+                    elif row.row not in repeats:
+                        updated += 1
+        return ImportReport(
+            created=created, updated=updated, repeated=parsed.repeated, rejected=parsed.rejected
+        )
 
     async def get(self, actor: Person, resident_id: int) -> Resident:
         """Return one resident, for a coordinator."""

@@ -88,6 +88,9 @@ def build_application(settings: Settings, *, clock: Clock = system_clock) -> Apu
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        # Updates from different people are handled side by side; the database's write lock and
+        # the services' state checks keep them consistent (two Accepts at once: one wins).
+        .concurrent_updates(32)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

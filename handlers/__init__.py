@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from telegram import Update
@@ -13,6 +14,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from handlers import pairs, people, residents, start, tasks
 from handlers.callback_data import (
@@ -27,6 +29,10 @@ from handlers.errors import on_error
 from handlers.gate import identify
 
 __all__ = ["register"]
+
+# Our conversations mix typed answers and buttons, tracked per user and chat rather than per
+# message, which is what we want; PTB warns about that choice for every such conversation.
+warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
 _GATE = -1
 _COMMANDS = 0

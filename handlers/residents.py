@@ -25,7 +25,7 @@ from datetime import timedelta
 from enum import IntEnum
 from typing import Any
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -224,7 +224,7 @@ async def answer_button(update: Update, context: ApuriContext) -> int:
     data = ResidentFormAnswer.parse(query.data)
     draft = _draft(context)
     if draft is None or data.draft != draft.token:
-        await query.answer(form_closed_text(context.tr), show_alert=True)
+        await _answer_closed(query, context, data.draft)
         return draft.state if draft else ConversationHandler.END
     if data.field != draft.field:  # a second tap, or a button of an earlier question
         await query.answer(context.tr.plain("That question is answered already."))
@@ -233,14 +233,15 @@ async def answer_button(update: Update, context: ApuriContext) -> int:
         value = context.services.residents.check_field(data.field, data.value)
     except InvalidValue:
         raise BadCallbackData(data.field) from None  # only a forged button says Skip to a name
-    await query.answer()
+    # Taken before the first await: a second tap handled meanwhile finds the question answered.
     draft.values[data.field] = value
     draft.index += 1
+    await query.answer()
     await edit(query, answered_text(context.tr, data.field, value))
     return await _ask(update, context, draft)
 
 
-async def finish(update: Update, context: ApuriContext) -> int:
+async def finish(update: Update, context: ApuriContext) -> int | None:
     """Save the resident, or cancel the form, as pressed under the summary."""
     _require_coordinator(context)
     query = update.callback_query
@@ -248,18 +249,26 @@ async def finish(update: Update, context: ApuriContext) -> int:
     data = ResidentFormDone.parse(query.data)
     draft = _draft(context)
     if draft is None or data.draft != draft.token or draft.field is not None:
-        await query.answer(form_closed_text(context.tr), show_alert=True)
-        return draft.state if draft else ConversationHandler.END
+        await _answer_closed(query, context, data.draft)
+        # No draft: a first tap may be saving it right now, and ends the form when done.
+        return draft.state if draft else None
+    # Claimed before the first await: a second tap handled meanwhile finds no draft to save.
+    store = _user_data(context)
+    del store[_DRAFT]
     if not data.save:
-        _user_data(context).pop(_DRAFT, None)
         await query.answer()
         await edit(query, cancelled_text(context.tr))
         return ConversationHandler.END
-    saved = await context.services.residents.save(
-        context.actor, ResidentInput.model_validate(draft.values)
-    )
-    _user_data(context).pop(_DRAFT, None)
     remembered = _saved_drafts(context)
+    remembered[draft.token] = 0  # being saved
+    try:
+        saved = await context.services.residents.save(
+            context.actor, ResidentInput.model_validate(draft.values)
+        )
+    except BaseException:
+        del remembered[draft.token]
+        store.setdefault(_DRAFT, draft)  # nothing was saved: Save may be pressed again
+        raise
     remembered[draft.token] = saved.resident.id
     for old in list(remembered)[:-_SAVED_KEPT]:
         del remembered[old]
@@ -317,10 +326,15 @@ async def stale_form_button(update: Update, context: ApuriContext) -> None:
         if ResidentFormDone.matches()(data)
         else ResidentFormAnswer.parse(data).draft
     )
+    await _answer_closed(query, context, token)
+
+
+async def _answer_closed(query: CallbackQuery, context: ApuriContext, token: str) -> None:
+    """Answer a press on a closed form: saved already, or closed without saving."""
     if token in _saved_drafts(context):
         await query.answer(already_saved_text(context.tr))
-        return
-    await query.answer(form_closed_text(context.tr), show_alert=True)
+    else:
+        await query.answer(form_closed_text(context.tr), show_alert=True)
 
 
 @requires(Capability.MANAGE_RESIDENTS)

@@ -72,7 +72,9 @@ class Team:
         await self.aino.click_and_wait(view, fi.plain("Offer to available pairs"))
         await self.telegram.settle()
         return {
-            user_id: next(m for m in reversed(self.telegram.messages(user_id)) if f"#{task_id}" in m.text)
+            user_id: next(
+                m for m in reversed(self.telegram.messages(user_id)) if f"#{task_id}" in m.text
+            )
             for user_id in VOLUNTEERS
         }
 
@@ -215,10 +217,13 @@ async def test_a_decline_by_every_pair_returns_the_task_and_a_reoffer_works(team
     state = (await team.services.dispatch.view(team.coordinator, task.id)).task.state
     assert state is TaskState.OPEN
     told = [m.text for m in telegram.messages(1001)]
-    assert fi.gettext(
-        "Every pair declined task #{number}; it is open again. /task {number} to assign it by hand.",
-        number=task.id,
-    ) in told
+    assert (
+        fi.gettext(
+            "Every pair declined task #{number}; it is open again. /task {number} to assign it by hand.",
+            number=task.id,
+        )
+        in told
+    )
 
     # Declined offers cannot be accepted afterwards; a re-offer makes them pending again.
     late = await team.bertil.press_data(offers[2001], TaskAction(task.id, "accept").pack())
@@ -238,7 +243,11 @@ async def test_an_unanswered_offer_is_escalated_and_assigned_by_hand(team, teleg
     clock.advance(minutes=2)
     await team.sweep()
     await team.sweep()  # a second sweep sends nothing again
-    alerts = [m for m in telegram.messages(1001) if f"#{task.id}" in m.text and m.buttons and "hand" not in m.text]
+    alerts = [
+        m
+        for m in telegram.messages(1001)
+        if f"#{task.id}" in m.text and m.buttons and "hand" not in m.text
+    ]
     escalations = [m for m in alerts if fi.plain("Assign by hand") in str(m.buttons)]
     assert len(escalations) == 1
     menu = await team.aino.click_and_wait(escalations[0], fi.plain("Assign by hand"))
@@ -267,8 +276,15 @@ async def test_holders_are_reminded_once_and_overdue_tasks_are_listed(team, tele
     clock.advance(hours=3)
     await team.sweep()
     await team.sweep()
-    overdue = [m for m in telegram.messages(1001) if f"#{task.id}" in m.text and "1" in m.text
-               and fi.plain("accepted") in m.text and m.text.count("#") == 1 and len(m.buttons) == 1]
+    overdue = [
+        m
+        for m in telegram.messages(1001)
+        if f"#{task.id}" in m.text
+        and "1" in m.text
+        and fi.plain("accepted") in m.text
+        and m.text.count("#") == 1
+        and len(m.buttons) == 1
+    ]
     assert len(overdue) == 1
 
 
@@ -283,7 +299,9 @@ async def test_volunteers_are_refused_coordinator_work_and_forged_buttons(team, 
         query = await team.bertil.press_data(offers[2001], TaskAction(task.id, action).pack())
         await telegram.settle()
         assert telegram.callback_answers[query].get("show_alert")
-    assert (await team.services.dispatch.view(team.coordinator, task.id)).task.state is TaskState.OFFERED
+    assert (
+        await team.services.dispatch.view(team.coordinator, task.id)
+    ).task.state is TaskState.OFFERED
     # Daniel's pair accepts; Bertil then forges Start and Done on the task that is not his.
     await team.daniel.click_and_wait(offers[2003], en.plain("Accept"))
     for action in ("start", "done", "fail"):
@@ -293,7 +311,9 @@ async def test_volunteers_are_refused_coordinator_work_and_forged_buttons(team, 
     # "Show" works for a pair that had the offer, but shows the task without the resident.
     await team.bertil.press_data(offers[2001], TaskAction(task.id, "show").pack())
     await telegram.settle()
-    assert (await team.services.dispatch.view(team.coordinator, task.id)).task.state is TaskState.ACCEPTED
+    assert (
+        await team.services.dispatch.view(team.coordinator, task.id)
+    ).task.state is TaskState.ACCEPTED
     # Garbage in the data is refused too.
     query = await team.bertil.press_data(offers[2001], "T|x|accept")
     await telegram.settle()
@@ -415,5 +435,7 @@ async def test_no_available_pair_keeps_the_task_for_assigning_by_hand(team, tele
     view = await team.aino.ask(f"/task {task.id}")
     answer = await team.aino.click_and_wait(view, fi.plain("Offer to available pairs"))
     assert fi.plain("Assign by hand") in str(answer.buttons)
-    assert (await team.services.dispatch.view(team.coordinator, task.id)).task.state is TaskState.OPEN
+    assert (
+        await team.services.dispatch.view(team.coordinator, task.id)
+    ).task.state is TaskState.OPEN
     assert Role.VOLUNTEER  # the pairs are there, only away

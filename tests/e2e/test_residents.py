@@ -372,3 +372,18 @@ async def test_residents_are_never_logged(bot, team, caplog):
     for record in caplog.records:
         logged = record.getMessage() + (record.exc_text or "")
         assert "Aili" not in logged and "4567" not in logged and "Kotikatu" not in logged
+
+
+async def test_a_double_tap_on_skip_skips_one_question(bot, team, telegram):
+    aino, _ = team
+    await aino.ask("/resident new")
+    phone = await answer(aino, "Aili Esimerkki")
+    taps = [await aino.press(phone, fi.plain("Skip")) for _ in range(2)]
+    await telegram.settle()
+    assert telegram.callback_answers[taps[1]]["text"] == fi.plain(
+        "That question is answered already."
+    )
+    questions = [m for m in telegram.messages(1001) if "3/9" in m.text or "4/9" in m.text]
+    assert ["3/9" in m.text for m in questions] == [True]
+    after = await aino.ask("Kotikatu 1")
+    assert "4/9" in after.text

@@ -49,7 +49,7 @@ async def new_task(services, clock, boss, resident, *, start_in=timedelta(hours=
 
 
 async def test_twenty_volunteers_accepting_at_once_leave_exactly_one_winner(services, clock, world):
-    boss, volunteers, pairs, resident = world
+    boss, volunteers, _, resident = world
     for _ in range(10):
         task = await new_task(services, clock, boss, resident)
         offered = await services.dispatch.offer(boss, task.id)

@@ -63,7 +63,7 @@ def test_finished_tasks_accept_nothing():
 
 
 def test_the_state_groups_partition_the_states():
-    assert UNFINISHED | FINISHED == set(TaskState)
+    assert set(TaskState) == UNFINISHED | FINISHED
     assert not UNFINISHED & FINISHED
     assert HELD <= UNFINISHED
 

@@ -51,7 +51,7 @@ i18n: $(DEV_STAMP)  ## extract messages and merge them into the fi, sv and en ca
 		--project=apuri -o $(LOCALES)/apuri.pot bot handlers
 	for lang in fi sv en; do \
 		if [ -f $(LOCALES)/$$lang/LC_MESSAGES/apuri.po ]; then \
-			$(PYBABEL) update --quiet --no-fuzzy-matching -i $(LOCALES)/apuri.pot -d $(LOCALES) -D apuri -l $$lang; \
+			$(PYBABEL) update --no-fuzzy-matching -i $(LOCALES)/apuri.pot -d $(LOCALES) -D apuri -l $$lang; \
 		else \
 			$(PYBABEL) init -i $(LOCALES)/apuri.pot -d $(LOCALES) -D apuri -l $$lang; \
 		fi; \

@@ -20,6 +20,7 @@ _LIBRARY_FLOOR = {
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
     "aiosqlite": logging.INFO,
+    "apscheduler": logging.WARNING,  # logs every job it adds, e.g. each conversation timeout
 }
 
 

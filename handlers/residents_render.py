@@ -67,7 +67,6 @@ _FIELD_LABELS: dict[str, str] = {
     "language": N_("language"),
     "household_note": N_("household"),
     "note": N_("note"),
-    "row": N_("row"),
 }
 
 _QUESTIONS: dict[str, str] = {
@@ -191,12 +190,8 @@ def question(
     lines = []
     if problem is not None:
         lines.append(Html(f"⚠️ {problem_text(tr, problem)}"))
-    lines.append(
-        Html(
-            f"<b>{tr.gettext('Step {step}/{total}', step=step, total=len(FIELDS))}</b> "
-            f"{tr.gettext(_QUESTIONS[field])}"
-        )
-    )
+    progress = tr.gettext("Step {step}/{total}", step=step, total=len(FIELDS))
+    lines.append(Html(f"<b>{progress}</b> {tr.gettext(_QUESTIONS[field])}"))
     if step == 1 and problem is None:
         lines.insert(0, tr.gettext("Adding a resident. /cancel stops without saving."))
     rows: list[list[InlineKeyboardButton]] = []
@@ -353,6 +348,7 @@ def search_results(
     tr: Translator, text: str, residents: list[Resident]
 ) -> tuple[Html, InlineKeyboardMarkup | None]:
     """Return the residents found, with a button per resident."""
+    text = text if len(text) <= 60 else text[:59] + "…"  # echoed back, so kept short
     if not residents:
         return tr.gettext("No resident matches “{text}”.", text=text), None
     lines = [
@@ -430,7 +426,8 @@ def resident_card(tr: Translator, resident: Resident, tasks: list[Task], zone: Z
 
 def too_large_text(tr: Translator) -> Html:
     """Return the refusal of a file too large to fetch."""
-    return tr.gettext(_FILE_ERRORS["file.too_large"], megabytes=MAX_BYTES // (1024 * 1024))
+    message = _FILE_ERRORS["file.too_large"]
+    return tr.gettext(message, megabytes=MAX_BYTES // (1024 * 1024))
 
 
 def not_csv_text(tr: Translator) -> Html:

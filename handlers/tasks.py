@@ -501,6 +501,11 @@ async def _deliver_assignment(context: ApuriContext, change: HolderChange) -> No
     for person in change.holders:
         heading = context.translator_for(person).gettext("<b>A coordinator gave you a task.</b>")
         await send_cards(context, view, [person], heading=heading)
+    for person in change.former:
+        note = context.translator_for(person).gettext(
+            "A coordinator gave task #{number} to someone else. Thank you!", number=view.task.id
+        )
+        await send(context.bot, person, note)
     if not change.holders:
         await context.bot.send_message(
             context.actor.telegram_user_id,

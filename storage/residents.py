@@ -14,6 +14,11 @@ __all__ = ["SqliteResidents"]
 _COLUMNS = "id, " + ", ".join(FIELDS) + ", created_at, updated_at"
 
 
+def _folded(name: str) -> str:
+    """Return a name folded for search: any case, any letters (ä, å, ö too), single spaces."""
+    return " ".join(name.split()).casefold()
+
+
 def _resident(row: aiosqlite.Row) -> Resident:
     values = {field: row[field] for field in FIELDS}
     return Resident(
@@ -43,9 +48,15 @@ class SqliteResidents:
         values = resident.model_dump()
         placeholders = ", ".join("?" for _ in FIELDS)
         async with self._db.connection.execute(
-            f"INSERT INTO residents ({', '.join(FIELDS)}, match_key, created_at, updated_at)"
-            f" VALUES ({placeholders}, ?, ?, ?) RETURNING {_COLUMNS}",
-            (*(values[f] for f in FIELDS), match_key, to_db_time(at), to_db_time(at)),
+            f"INSERT INTO residents ({', '.join(FIELDS)}, match_key, name_folded, created_at,"
+            f" updated_at) VALUES ({placeholders}, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+            (
+                *(values[f] for f in FIELDS),
+                match_key,
+                _folded(resident.name),
+                to_db_time(at),
+                to_db_time(at),
+            ),
         ) as cursor:
             row = await cursor.fetchone()
         assert row is not None
@@ -58,8 +69,15 @@ class SqliteResidents:
         values = resident.model_dump()
         assignments = ", ".join(f"{field} = ?" for field in FIELDS)
         await self._db.connection.execute(
-            f"UPDATE residents SET {assignments}, match_key = ?, updated_at = ? WHERE id = ?",
-            (*(values[f] for f in FIELDS), match_key, to_db_time(at), resident_id),
+            f"UPDATE residents SET {assignments}, match_key = ?, name_folded = ?, updated_at = ?"
+            " WHERE id = ?",
+            (
+                *(values[f] for f in FIELDS),
+                match_key,
+                _folded(resident.name),
+                to_db_time(at),
+                resident_id,
+            ),
         )
 
     async def by_match_key(self, match_key: str) -> Resident | None:
@@ -72,10 +90,11 @@ class SqliteResidents:
 
     async def search(self, text: str, phone: str | None, limit: int) -> list[Resident]:
         """Return residents whose name contains `text`, or whose phone is `phone`."""
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        folded = _folded(text)
+        pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM residents"
-            " WHERE name LIKE ? ESCAPE '\\' OR (? IS NOT NULL AND phone = ?)"
+            " WHERE name_folded LIKE ? ESCAPE '\\' OR (? IS NOT NULL AND phone = ?)"
             " ORDER BY name COLLATE NOCASE, id LIMIT ?",
             (pattern, phone, phone, limit),
         )

@@ -231,7 +231,7 @@ def _decode(data: bytes) -> str:
 
 def _sniff_separator(text: str) -> str:
     """Return the separator the header line uses most (`;` for a single column)."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
+    header = next((line for line in io.StringIO(text, newline="") if line.strip()), "")
     outside_quotes = "".join(header.split('"')[::2])
     counts = {separator: outside_quotes.count(separator) for separator in _SEPARATORS}
     best = max(_SEPARATORS, key=lambda separator: counts[separator])  # ties: the first listed

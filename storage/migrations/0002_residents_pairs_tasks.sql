@@ -14,12 +14,13 @@ CREATE TABLE residents (
     household_note  TEXT NOT NULL DEFAULT '',
     note            TEXT NOT NULL DEFAULT '',
     match_key       TEXT,                          -- phone + folded name: the same person imported twice
+    name_folded     TEXT NOT NULL DEFAULT '',      -- casefolded name: SQLite's LIKE folds ASCII only
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL
 );
 CREATE UNIQUE INDEX residents_match_key ON residents (match_key);
 CREATE INDEX residents_phone ON residents (phone);
-CREATE INDEX residents_name ON residents (name COLLATE NOCASE);
+CREATE INDEX residents_name ON residents (name_folded);
 
 -- Whether a person takes offers now, and the postal-code prefixes they cover (none: everywhere).
 ALTER TABLE people ADD COLUMN available INTEGER NOT NULL DEFAULT 1 CHECK (available IN (0, 1));

@@ -95,9 +95,9 @@ async def test_bad_answers_are_asked_again_with_the_reason(bot, team, telegram):
     assert "7/9" in again.text
     household = await answer(aino, "ruotsi")  # a typed language works as well as a button
     assert "8/9" in household.text
-    photo = await aino.ask("-")  # a dash skips an optional question
-    assert "9/9" in photo.text
-    summary = await aino.click_and_wait(photo, fi.plain("Skip"))
+    note = await aino.ask("-")  # a dash skips an optional question
+    assert "9/9" in note.text
+    summary = await aino.click_and_wait(note, fi.plain("Skip"))
     assert "+358401234567" in summary.text and "Svenska" in summary.text
     assert language.message_id != summary.message_id
     await aino.click_and_wait(summary, fi.plain("Save"))
@@ -297,7 +297,7 @@ async def test_a_huge_report_comes_as_a_file(bot, team, telegram):
         ("nimi;kunta\nMäki;Hämeenlinna\n".encode("cp1252"), "UTF-8"),
         (b"PK\x03\x04 an xlsx workbook", "CSV UTF-8"),
         ("nimi;ikä\nAili;88\n".encode(), "“ikä”"),
-        ("puhelin\n040 1234567\n".encode(), "nimi"),
+        (b"puhelin\n040 1234567\n", "nimi"),
     ],
 )
 async def test_a_bad_file_is_explained_and_nothing_imported(bot, team, content, expected):
@@ -387,3 +387,21 @@ async def test_a_double_tap_on_skip_skips_one_question(bot, team, telegram):
     assert ["3/9" in m.text for m in questions] == [True]
     after = await aino.ask("Kotikatu 1")
     assert "4/9" in after.text
+
+
+async def test_a_sticker_instead_of_an_answer_is_asked_again(bot, team, telegram):
+    aino, _ = team
+    await aino.ask("/resident new")
+    sticker = {
+        "file_id": "CAACAgIAAxkBAAI",
+        "file_unique_id": "AgADsticker",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+    await aino._inject_message(aino.user, sticker=sticker)
+    reply = await aino.next_message()
+    assert reply.text == fi.gettext("Please answer with text.")
+    assert "2/9" in (await answer(aino, "Aili Esimerkki")).text

@@ -188,3 +188,14 @@ async def test_tasks_of_a_deactivated_holder_go_back_and_leftover_cards_are_foun
     assert [(v.task.id, messages) for v, messages in leftover.unscrubbed] == [(task.id, [card])]
     await services.dispatch.forget([card])
     assert not (await services.dispatch.sweep()).unscrubbed
+
+
+async def test_resident_search_folds_finnish_letters_and_finds_phones(services, world):
+    boss = world[0]
+    await services.residents.save(
+        boss, ResidentInput(name="Äikäs  Öhman", phone="+358501234567", postal_code="70200")
+    )
+    assert [r.name for r in await services.residents.find(boss, "äikäs ö")] == ["Äikäs  Öhman"]
+    assert [r.name for r in await services.residents.find(boss, "ÄIKÄS")] == ["Äikäs  Öhman"]
+    assert [r.name for r in await services.residents.find(boss, "050 123 4567")] == ["Äikäs  Öhman"]
+    assert await services.residents.find(boss, "%") == []  # LIKE wildcards are plain text

@@ -19,11 +19,12 @@ from bot.domain.errors import InvalidValue
 from bot.domain.people import SUPPORTED_LANGUAGES
 from bot.domain.resident_import import HEADER_NAMES, MAX_BYTES, MAX_ROWS, InvalidFile
 from bot.domain.residents import FIELDS, OLDEST_BIRTH_YEAR, OPTIONAL_FIELDS, Resident
-from bot.domain.tasks import Task, TaskKind, TaskState
+from bot.domain.tasks import Task
 from bot.i18n import N_, Html, Translator, escape
 from bot.services.residents import SEARCH_LIMIT, ImportReport, ResidentSave
 from handlers.callback_data import ResidentFormAnswer, ResidentFormDone, ShowResident
 from handlers.render import LANGUAGE_NAMES
+from handlers.tasks_render import KIND_NAMES, STATE_NAMES
 
 __all__ = [
     "MESSAGE_LIMIT",
@@ -134,23 +135,8 @@ _FILE_ERRORS: dict[str, str] = {
     "header.duplicate": N_("The column {columns} appears twice. Nothing was imported."),
 }
 
-_TASK_KINDS: dict[TaskKind, str] = {
-    TaskKind.HOME_VISIT: N_("home visit"),
-    TaskKind.ERRAND: N_("errand"),
-    TaskKind.DELIVERY: N_("delivery"),
-    TaskKind.CONVERSATION_HELP: N_("conversation help"),
-    TaskKind.PHONE_CHECK: N_("phone check"),
-}
-_TASK_STATES: dict[TaskState, str] = {
-    TaskState.OPEN: N_("open"),
-    TaskState.OFFERED: N_("offered"),
-    TaskState.ESCALATED: N_("offer expired"),
-    TaskState.ACCEPTED: N_("accepted"),
-    TaskState.STARTED: N_("on the way"),
-    TaskState.DONE: N_("done"),
-    TaskState.NOT_COMPLETED: N_("not completed"),
-    TaskState.CANCELLED: N_("cancelled"),
-}
+_TASK_KINDS = KIND_NAMES
+_TASK_STATES = STATE_NAMES
 
 
 def _locale(language: str) -> str:

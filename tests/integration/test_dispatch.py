@@ -10,14 +10,7 @@ from bot.domain.people import Role
 from bot.domain.residents import ResidentInput
 from bot.domain.tasks import Action, Holder, MessageKind, Priority, TaskKind, TaskMessage, TaskState
 from bot.domain.windows import TimeWindow
-
-
-async def register(services, role, user, name):
-    issued = await services.invites.create(None, role, name=name)
-    redeemed = await services.invites.redeem(
-        user, issued.code, telegram_name=name, language_code="fi"
-    )
-    return redeemed.person
+from tests.integration.helpers import register
 
 
 @pytest.fixture

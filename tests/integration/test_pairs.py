@@ -10,13 +10,7 @@ from bot.domain.residents import ResidentInput
 from bot.domain.tasks import Holder, Priority, TaskKind, TaskState
 from bot.domain.windows import TimeWindow
 from bot.services.dispatch import NoAvailablePairs
-
-
-async def register(services, role, user, name):
-    issued = await services.invites.create(None, role, name=name)
-    return (
-        await services.invites.redeem(user, issued.code, telegram_name=name, language_code="fi")
-    ).person
+from tests.integration.helpers import register
 
 
 @pytest.fixture

@@ -4,13 +4,7 @@ import pytest
 
 from bot.domain.errors import LastCoordinator, LastRole, NotAllowed, PersonNotFound, SelfManagement
 from bot.domain.people import Capability, Role
-
-
-async def register(services, role, user, name):
-    issued = await services.invites.create(None, role, name=name)
-    return (
-        await services.invites.redeem(user, issued.code, telegram_name=name, language_code="fi")
-    ).person
+from tests.integration.helpers import register
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import pytest
 from bot.domain.errors import NotAllowed
 from bot.domain.people import Role
 from bot.domain.residents import ResidentInput
+from tests.integration.helpers import register
 
 HEADER = "nimi;puhelin;katuosoite;postinumero;kunta;syntymävuosi;kieli\n"
 GOOD = (
@@ -12,14 +13,6 @@ GOOD = (
     "Bengt Exempel;+358 50 765 4321;Hemvägen 3;65100;Vaasa;1944;sv\n"
     "Cecilia Malli;09 123 4567;Mallitie 5;33100;Tampere;1950;en\n"
 )
-
-
-async def register(services, role, user, name):
-    issued = await services.invites.create(None, role, name=name)
-    redeemed = await services.invites.redeem(
-        user, issued.code, telegram_name=name, language_code="fi"
-    )
-    return redeemed.person
 
 
 @pytest.fixture

@@ -90,7 +90,7 @@ def build_application(settings: Settings, *, clock: Clock = system_clock) -> Apu
         )
         # Updates from different people are handled side by side; the database's write lock and
         # the services' state checks keep them consistent (two Accepts at once: one wins).
-        .concurrent_updates(32)
+        .concurrent_updates(settings.concurrent_updates)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
         default=60, ge=0, le=24 * 60, alias="APURI_TASK_REMINDER_MINUTES"
     )
     sweep_seconds: int = Field(default=60, ge=5, le=3600, alias="APURI_SWEEP_SECONDS")
+    concurrent_updates: int = Field(default=8, ge=1, le=256, alias="APURI_CONCURRENT_UPDATES")
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -16,7 +16,6 @@ __all__ = ["configure_logging"]
 _OWN = ("bot", "handlers", "storage")
 _LIBRARY_FLOOR = {
     "telegram": logging.INFO,
-    "apscheduler": logging.INFO,
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
     "aiosqlite": logging.INFO,

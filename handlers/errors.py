@@ -11,9 +11,10 @@ from __future__ import annotations
 import html
 import logging
 import re
+import traceback
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.domain.errors import DomainError
 from bot.i18n import Html, Translator
@@ -30,11 +31,13 @@ async def on_error(update: object, context: ApuriContext) -> None:
     """Tell the person what happened; log faults first."""
     error = context.error
     if not isinstance(error, DomainError | BadCallbackData):
+        # The traceback's frames only: an exception's message may quote input (pydantic does).
+        frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
         log.error(
-            "fault while handling update %s: %s",
+            "fault while handling update %s: %s\n%s",
             update.update_id if isinstance(update, Update) else "-",
             type(error).__name__,
-            exc_info=(type(error), error, error.__traceback__) if error else None,
+            frames,
         )
     if not isinstance(update, Update) or update.effective_user is None:
         return
@@ -63,7 +66,12 @@ async def _translator(update: Update, context: ApuriContext) -> Translator:
 async def _tell(update: Update, text: Html) -> None:
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(_plain(text), show_alert=True)
+            try:
+                await update.callback_query.answer(_plain(text), show_alert=True)
+            except BadRequest:  # answered already: say it in the chat instead
+                await update.callback_query.get_bot().send_message(
+                    update.callback_query.from_user.id, text
+                )
         elif update.effective_message is not None:
             await update.effective_message.reply_text(text)
     except Forbidden:

@@ -18,17 +18,21 @@ _GONE = ("message to edit not found", "message can't be edited")
 
 async def edit(
     query: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None
-) -> None:
-    """Replace the pressed message's text and keyboard; an identical edit is not an error."""
+) -> Message | None:
+    """Replace the pressed message's text and keyboard; an identical edit is not an error.
+
+    Return the message that now shows the text — the pressed one, or the new one sent when the
+    pressed one could not be edited — so that a caller can remember where it is.
+    """
     if isinstance(query.message, Message):
         try:
-            await query.edit_message_text(text, reply_markup=reply_markup)
+            edited = await query.edit_message_text(text, reply_markup=reply_markup)
         except BadRequest as exc:
             reason = exc.message.lower()
             if "message is not modified" in reason:
-                return
+                return query.message
             if not any(gone in reason for gone in _GONE):
                 raise
         else:
-            return
-    await query.get_bot().send_message(query.from_user.id, text, reply_markup=reply_markup)
+            return edited if isinstance(edited, Message) else query.message
+    return await query.get_bot().send_message(query.from_user.id, text, reply_markup=reply_markup)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import IntEnum
 
 from telegram import CallbackQuery, Message, Update
@@ -28,7 +29,14 @@ from bot.domain.tasks import Holder, Priority, TaskKind, UnfinishedReason
 from bot.domain.windows import Preset, TimeWindow, parse_window, preset
 from bot.i18n import Html, Translator
 from bot.services.dispatch import Accepted, Closed, HolderChange, NoAvailablePairs, Released
-from handlers.callback_data import AssignMenu, AssignTo, FailReason, NewTaskChoice, TaskAction
+from handlers.callback_data import (
+    AssignMenu,
+    AssignTo,
+    BadCallbackData,
+    FailReason,
+    NewTaskChoice,
+    TaskAction,
+)
 from handlers.context import ApuriContext, requires
 from handlers.replies import edit
 from handlers.task_messages import (
@@ -64,6 +72,7 @@ log = logging.getLogger(__name__)
 _DRAFT = "newtask"
 _NOTE = "fail_note"
 _DETAILS_LIMIT = 500
+_NOTE_TIMEOUT = timedelta(minutes=30)
 
 
 class NewTask(IntEnum):
@@ -132,6 +141,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         fallbacks=[CommandHandler("cancel", fail_note_cancel)],
         name="fail_note",
         allow_reentry=True,
+        conversation_timeout=_NOTE_TIMEOUT,  # a note typed days later must not close a task
     )
     return [
         newtask,
@@ -216,6 +226,8 @@ async def newtask_choice(update: Update, context: ApuriContext) -> NewTask | int
     tr = context.tr
     draft = _draft(context)
     key, _, value = NewTaskChoice.parse(query.data).value.partition(":")
+    if not _valid_choice(key, value):
+        raise BadCallbackData("not a /newtask choice")
     if key == "c":
         return await _finish(query, context, draft, value)  # answers the query itself
     await query.answer()
@@ -252,6 +264,19 @@ async def newtask_choice(update: Update, context: ApuriContext) -> NewTask | int
         return NewTask.CONFIRM
     await edit(query, tr.gettext("This button is no longer valid."))
     return NewTask.CONFIRM
+
+
+def _valid_choice(key: str, value: str) -> bool:
+    choices = {
+        "k": {k.value for k in TaskKind},
+        "w": {p.value for p in Preset},
+        "p": {p.value for p in Priority},
+        "c": {"offer", "assign", "open", "cancel"},
+        "d": {""},
+    }
+    if key == "r":
+        return value.isascii() and value.isdigit()
+    return value in choices.get(key, set())
 
 
 def _window_question(tr: Translator) -> Html:
@@ -380,19 +405,25 @@ async def _finish(query: CallbackQuery, context: ApuriContext, draft: _Draft, ch
         await edit(query, tr.gettext("Cancelled. Nothing was saved."))
         return ConversationHandler.END
     if draft.resident is None or draft.kind is None or draft.window is None:
-        await query.answer()
-        await edit(query, tr.gettext("This form was interrupted. Start again with /newtask."))
+        await query.answer(tr.plain("Saved."))  # a second tap after saving, or a lost form
         return ConversationHandler.END
     dispatch = context.services.dispatch
-    task = await dispatch.create(
-        context.actor,
-        resident_id=draft.resident.id,
-        kind=draft.kind,
-        window=draft.window,
-        priority=draft.priority,
-        details=draft.details,
-    )
-    _drop_draft(context)  # saved: a second tap on the summary finds no draft and saves nothing
+    # Take the draft before the first await: a second tap, handled side by side with this one,
+    # finds no draft and saves nothing.
+    _drop_draft(context)
+    try:
+        task = await dispatch.create(
+            context.actor,
+            resident_id=draft.resident.id,
+            kind=draft.kind,
+            window=draft.window,
+            priority=draft.priority,
+            details=draft.details,
+        )
+    except Exception:
+        assert context.user_data is not None
+        context.user_data[_DRAFT] = draft  # not saved: the summary's buttons work again
+        raise
     if choice != "offer":
         await query.answer(tr.plain("Saved."))
     if choice == "assign":
@@ -449,10 +480,11 @@ async def show_task(update: Update, context: ApuriContext) -> None:
     message = update.message
     assert message is not None
     args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+    number = args[0].lstrip("#") if len(args) == 1 else ""
+    if not (number.isascii() and number.isdigit() and len(number) <= 9):
         await message.reply_text(context.tr.gettext("Write the task's number: /task 12"))
         return
-    task_id = int(args[0].lstrip("#"))
+    task_id = int(number)
     actor = context.actor
     view = await context.services.dispatch.view(actor, task_id)
     zone = context.bot_data.timezone
@@ -492,7 +524,8 @@ async def assign_to(update: Update, context: ApuriContext) -> None:
     change = await context.services.dispatch.assign(context.actor, data.task_id, holder)
     await query.answer(context.tr.plain("Assigned."))
     await edit(query, *coordinator_view(context.tr, change.view, context.bot_data.timezone))
-    await _deliver_assignment(context, change)
+    if change.changed:  # a double tap assigns once and tells nobody twice
+        await _deliver_assignment(context, change)
 
 
 async def _deliver_assignment(context: ApuriContext, change: HolderChange) -> None:
@@ -544,6 +577,8 @@ async def _offer(query: CallbackQuery, context: ApuriContext, task_id: int) -> N
         "Offered: {n} people received the offer.",
         delivered,
     )
+    if not offered.recipients:
+        note = tr.gettext("No new pair to ask: the pairs who have the offer can still accept it.")
     await edit(query, Html(f"{note}\n\n{text}"), keyboard)
 
 
@@ -593,8 +628,8 @@ async def _deliver_acceptance(
     view = result.view
     holder_ids = {p.id for p in result.holders}
     text, keyboard = card(context.tr, view, zone)
-    await edit(query, text, keyboard)
-    await remember_card(context, query.message, view.task.id, context.actor)
+    shown = await edit(query, text, keyboard)
+    await remember_card(context, shown, view.task.id, context.actor)
     reached = {context.actor.id}
     others_stale = []
     for message in result.stale:
@@ -661,8 +696,8 @@ async def _decline(query: CallbackQuery, context: ApuriContext, task_id: int) ->
 async def _start(query: CallbackQuery, context: ApuriContext, task_id: int) -> None:
     view = await context.services.dispatch.start(context.actor, task_id)
     await query.answer(context.tr.plain("Have a good visit!"))
-    await edit(query, *card(context.tr, view, context.bot_data.timezone))
-    await remember_card(context, query.message, task_id, context.actor)
+    shown = await edit(query, *card(context.tr, view, context.bot_data.timezone))
+    await remember_card(context, shown, task_id, context.actor)
 
 
 async def close_done(query: CallbackQuery, context: ApuriContext, task_id: int) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.errors import InvalidValue
-from bot.domain.people import Organisation, Person
+from bot.domain.people import Capability, Organisation, Person
 
 __all__ = ["MAX_AREAS", "Pair", "covers", "parse_areas"]
 
@@ -42,7 +42,9 @@ class Pair(BaseModel):
     @property
     def available(self) -> bool:
         """Return whether the pair takes offers now."""
-        return self.current and all(m.active and m.available for m in self.members)
+        return self.current and all(
+            m.available and m.can(Capability.TAKE_TASKS) for m in self.members
+        )
 
     @property
     def names(self) -> str:

@@ -82,7 +82,10 @@ def _day(groups: tuple[str | None, ...], today: date) -> date:
     except ValueError:
         raise InvalidValue("window", "window.date") from None
     if not year_text and day < today:  # "5.1." typed in December means next January
-        day = day.replace(year=year + 1)
+        try:
+            day = day.replace(year=year + 1)
+        except ValueError:  # 29.2. typed after a leap day: no such day next year
+            raise InvalidValue("window", "window.date") from None
     return day
 
 

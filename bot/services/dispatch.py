@@ -123,6 +123,7 @@ class HolderChange:
     former: list[Person]
     stale: list[TaskMessage]
     audience: dict[int, Person]
+    changed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +249,11 @@ class DispatchService:
                 for p in await self._uow.pairs.current()
                 if p.available and covers(p.areas, resident.postal_code) and p.id not in pending
             ]
-            if not pairs and not (pending and task.state is not TaskState.OPEN):
+            next_state(task.state, Action.OFFER)  # taken, finished: say so, not "no pair"
+            if not pairs:
+                if pending and task.state is TaskState.OFFERED:
+                    # Nobody new to ask: keep the clock running toward escalation.
+                    return Offered(task=task, postal_code=resident.postal_code, recipients=[])
                 raise NoAvailablePairs("no available pair")
             now = self._clock()
             task = await self._move(task, Action.OFFER, actor.id, offered_at=now)
@@ -266,6 +271,11 @@ class DispatchService:
             task = await self._task(task_id)
             former = await self._holders(task) if task.state in HELD else []
             new_holders = await self._check_holder(holder)
+            if task.state in HELD and task.holder == holder:  # a double tap: nothing to do
+                view = await self._view(task, contact=True)
+                return HolderChange(
+                    view=view, holders=[], former=[], stale=[], audience={}, changed=False
+                )
             now = self._clock()
             task = await self._move(task, Action.ASSIGN, actor.id, holder=holder, detail=None)
             await self._uow.tasks.withdraw_offers(task.id, now)
@@ -311,7 +321,11 @@ class DispatchService:
                 people.setdefault(person.id, person)
         return Candidates(
             task=task,
-            pairs=await self._uow.pairs.current(),
+            pairs=[
+                p
+                for p in await self._uow.pairs.current()
+                if all(m.can(Capability.TAKE_TASKS) for m in p.members)
+            ],
             people=sorted(people.values(), key=lambda p: (p.name.casefold(), p.id)),
             organisations=await self._uow.organisations.all(),
         )
@@ -342,7 +356,7 @@ class DispatchService:
                 await self._uow.tasks.answer_offer(task.id, pair.id, "accepted", now, actor.id)
                 await self._uow.tasks.withdraw_offers(task.id, now)
             assert pair is not None
-            holders = list(pair.members)
+            holders = [m for m in pair.members if m.can(Capability.TAKE_TASKS)]
             holder_ids = {p.id for p in holders}
             stale = [
                 m
@@ -478,33 +492,37 @@ class DispatchService:
     # --- people leaving -------------------------------------------------------------------------
 
     async def release_holdings_of(self, actor: Person | None, person_id: int) -> list[Released]:
-        """Give the tasks held by a person (or their pairs) back to the coordinators."""
+        """Give back what a person who left held; their pair cannot work and is dissolved."""
         async with self._uow.transaction():
             tasks = await self._uow.tasks.held_by_person_or_pairs(person_id)
             released = [await self._release(task, actor) for task in tasks]
             pair = await self._uow.pairs.current_of(person_id)
             if pair is not None:
-                await self._uow.tasks.withdraw_offers_to_pair(pair.id, self._clock())
+                await self._uow.pairs.dissolve(pair.id, self._clock())
+                released += await self._release_pair_in_transaction(actor, pair.id)
         return released
 
     async def release_pair(self, actor: Person | None, pair_id: int) -> list[Released]:
         """Give the tasks of a dissolved pair back to the coordinators; withdraw its offers."""
         async with self._uow.transaction():
-            now = self._clock()
-            for task_id in await self._uow.tasks.withdraw_offers_to_pair(pair_id, now):
-                task = await self._uow.tasks.get(task_id)
-                if (
-                    task is not None
-                    and task.state in {TaskState.OFFERED, TaskState.ESCALATED}
-                    and not await self._uow.tasks.pending_pairs(task_id)
-                ):
-                    await self._move(task, Action.RETURN, actor.id if actor else None)
-            tasks = [
-                t
-                for t in await self._uow.tasks.in_states(HELD, 10_000)
-                if t.holder.pair_id == pair_id
-            ]
-            return [await self._release(task, actor) for task in tasks]
+            return await self._release_pair_in_transaction(actor, pair_id)
+
+    async def _release_pair_in_transaction(
+        self, actor: Person | None, pair_id: int
+    ) -> list[Released]:
+        now = self._clock()
+        for task_id in await self._uow.tasks.withdraw_offers_to_pair(pair_id, now):
+            task = await self._uow.tasks.get(task_id)
+            if (
+                task is not None
+                and task.state in {TaskState.OFFERED, TaskState.ESCALATED}
+                and not await self._uow.tasks.pending_pairs(task_id)
+            ):
+                await self._move(task, Action.RETURN, actor.id if actor else None)
+        tasks = [
+            t for t in await self._uow.tasks.in_states(HELD, 10_000) if t.holder.pair_id == pair_id
+        ]
+        return [await self._release(task, actor) for task in tasks]
 
     # --- the clock ------------------------------------------------------------------------------
 
@@ -528,6 +546,13 @@ class DispatchService:
                 if await self._holder_gone(task):
                     result.released.append(await self._release(task, None))
             leftovers = await self._uow.tasks.messages_of_finished()
+            for task in await self._uow.tasks.in_states(UNFINISHED, 10_000):
+                holder_ids = {p.id for p in await self._holders(task)} if task.held else set()
+                leftovers += [
+                    m
+                    for m in await self._uow.tasks.messages(task.id)
+                    if m.kind is MessageKind.CARD and m.person_id not in holder_ids
+                ]
             for task_id in sorted({m.task_id for m in leftovers}):
                 view = await self._view(await self._task(task_id), contact=False)
                 result.unscrubbed.append((view, [m for m in leftovers if m.task_id == task_id]))
@@ -577,7 +602,7 @@ class DispatchService:
         )
 
     async def _release(self, task: Task, actor: Person | None) -> Released:
-        former = await self._holders(task)
+        former = await self._holders(task, leaving=True)
         holder_name = await self._holder_name(task)
         task = await self._move(task, Action.RELEASE, actor.id if actor else None, holder=Holder())
         stale = await self._uow.tasks.messages(task.id)
@@ -594,10 +619,14 @@ class DispatchService:
     async def _holder_gone(self, task: Task) -> bool:
         if task.holder.person_id is not None:
             person = await self._uow.people.get(task.holder.person_id)
-            return person is None or not person.active
+            return person is None or not person.can(Capability.TAKE_TASKS)
         if task.holder.pair_id is not None:
             pair = await self._uow.pairs.get(task.holder.pair_id)
-            return pair is None or not pair.current or not all(m.active for m in pair.members)
+            return (
+                pair is None
+                or not pair.current
+                or not all(m.can(Capability.TAKE_TASKS) for m in pair.members)
+            )
         return False
 
     async def _task(self, task_id: int) -> Task:
@@ -619,15 +648,20 @@ class DispatchService:
             raise NotYourTask
         return task
 
-    async def _holders(self, task: Task) -> list[Person]:
-        """Return the people who hold the task (the members of its pair, organisation, …)."""
+    async def _holders(self, task: Task, *, leaving: bool = False) -> list[Person]:
+        """Return the people who hold the task (the members of its pair, organisation, …).
+
+        A dissolved pair holds nothing, except for telling its members (`leaving`) it is over.
+        """
         holder = task.holder
         if holder.pair_id is not None:
             pair = await self._uow.pairs.get(holder.pair_id)
-            return [m for m in pair.members if m.active] if pair else []
+            if pair is None or not (pair.current or leaving):
+                return []
+            return [m for m in pair.members if m.can(Capability.TAKE_TASKS)]
         if holder.person_id is not None:
             person = await self._uow.people.get(holder.person_id)
-            return [person] if person is not None and person.active else []
+            return [person] if person is not None and person.can(Capability.TAKE_TASKS) else []
         if holder.organisation_id is not None:
             return await self._uow.people.active_in_organisation(
                 holder.organisation_id, Role.PARTNER
@@ -639,6 +673,8 @@ class DispatchService:
             pair = await self._uow.pairs.get(holder.pair_id)
             if pair is None or not pair.current:
                 raise PairNotFound
+            if not all(m.can(Capability.TAKE_TASKS) for m in pair.members):
+                raise PairNotFound  # a member left or lost the role: the pair cannot work
             return list(pair.members)
         if holder.person_id is not None:
             person = await self._uow.people.get(holder.person_id)

@@ -130,7 +130,10 @@ async def test_dissolving_asks_first_and_tells_the_pair(bot, team, telegram):
     query = await aino.press_data(question, DissolvePair(1, True).pack())
     await telegram.settle()
     assert telegram.callback_answers[query]["text"].startswith(
-        fi.plain("That pair no longer exists")
+        fi.plain(
+            "That pair no longer exists; it may have been dissolved already. "
+            "Send /pair to see the pairs as they are now."
+        )
     )
     # The two are free to pair again.
     listing = await aino.ask("/pair")

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from bot.domain.errors import InvalidValue, ResidentNotFound
 from bot.domain.people import Capability, Person
 from bot.domain.resident_import import InvalidFile, RejectedRow, RepeatedRow, read_residents
-from bot.domain.residents import Resident, ResidentInput, match_key, parse_field, parse_phone
+from bot.domain.residents import (
+    FIELDS,
+    Resident,
+    ResidentInput,
+    match_key,
+    parse_field,
+    parse_phone,
+)
 from bot.domain.tasks import Task
 from bot.services.people import require
 from bot.services.ports import Clock, UnitOfWork
@@ -71,13 +78,22 @@ class ResidentService:
             )
         return saved
 
-    async def _upsert(self, resident: ResidentInput) -> ResidentSave:
-        """Insert or update inside the caller's transaction."""
+    async def _upsert(
+        self, resident: ResidentInput, only: frozenset[str] | None = None
+    ) -> ResidentSave:
+        """Insert or update inside the caller's transaction.
+
+        With `only`, an update changes just those fields (the columns an import file has), so a
+        file of names and notes does not wipe the addresses already stored.
+        """
         now = self._clock()
         key = match_key(resident.name, resident.phone)
         existing = await self._uow.residents.by_match_key(key) if key else None
         if existing is None:
             return ResidentSave(await self._uow.residents.add(resident, key, now), created=True)
+        if only is not None:
+            kept = {f: getattr(existing, f) for f in FIELDS if f not in only}
+            resident = resident.model_copy(update=kept)
         await self._uow.residents.update(existing.id, resident, key, now)
         updated = await self._uow.residents.get(existing.id)
         assert updated is not None
@@ -104,8 +120,9 @@ class ResidentService:
         created = updated = 0
         if parsed.valid:
             async with self._uow.transaction():
+                present = frozenset(parsed.columns)
                 for row in parsed.valid:
-                    saved = await self._upsert(row.resident)
+                    saved = await self._upsert(row.resident, present)
                     await self._uow.audit.record(
                         at=self._clock(),
                         actor_id=actor.id if actor else None,

@@ -246,9 +246,11 @@ async def test_an_unanswered_offer_is_escalated_and_assigned_by_hand(team, teleg
     clock.advance(minutes=2)
     await team.sweep()
     await team.sweep()  # a second sweep sends nothing again
-    alert = fi.gettext(
-        "<b>No pair accepted this task in time.</b> Please assign it by hand."
-    ).replace("<b>", "").replace("</b>", "")
+    alert = (
+        fi.gettext("<b>No pair accepted this task in time.</b> Please assign it by hand.")
+        .replace("<b>", "")
+        .replace("</b>", "")
+    )
     escalations = [m for m in telegram.messages(1001) if m.text.startswith(alert)]
     assert len(escalations) == 1
     menu = await team.aino.click_and_wait(escalations[0], fi.plain("Assign by hand"))

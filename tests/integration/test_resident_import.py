@@ -90,12 +90,12 @@ async def test_a_failure_half_way_rolls_back_every_row(services, db, boss, monke
     original = residents._upsert
     calls = 0
 
-    async def failing_third_time(resident):
+    async def failing_third_time(resident, only=None):
         nonlocal calls
         calls += 1
         if calls == 3:
             raise RuntimeError("disk full")
-        return await original(resident)
+        return await original(resident, only)
 
     monkeypatch.setattr(residents, "_upsert", failing_third_time)
     with pytest.raises(RuntimeError):
@@ -126,3 +126,14 @@ async def test_a_big_import_is_one_transaction(services, db, boss):
     report = await services.residents.import_csv(boss, (HEADER + rows).encode())
     assert report.created == 2000 and not report.rejected
     assert await count(db) == 2000
+
+
+async def test_an_update_changes_only_the_columns_the_file_has(services, boss):
+    full = "nimi;puhelin;osoite;postinumero;kieli\nAili Esimerkki;0401234567;Kuja 1;70100;sv\n"
+    await services.residents.import_csv(boss, full.encode())
+    notes = "nimi;puhelin;huomio\nAili Esimerkki;040 123 4567;kuulee huonosti\n"
+    report = await services.residents.import_csv(boss, notes.encode())
+    assert (report.created, report.updated) == (0, 1)
+    (aili,) = await services.residents.find(boss, "Aili")
+    assert (aili.street_address, aili.postal_code, aili.language) == ("Kuja 1", "70100", "sv")
+    assert aili.note == "kuulee huonosti"

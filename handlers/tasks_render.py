@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain.people import Organisation, Person
 from bot.domain.residents import Resident
 from bot.domain.tasks import (
     FINISHED,
@@ -503,17 +502,6 @@ def released_text(tr: Translator, task: Task, holder_name: str | None) -> Html:
         number=task.id,
         names=names,
     )
-
-
-def holder_name_for(
-    pair_names: str | None, person: Person | None, organisation: Organisation | None
-) -> str:
-    """Return a holder's display name."""
-    if pair_names:
-        return pair_names
-    if person is not None:
-        return person.name
-    return organisation.name if organisation else "—"
 
 
 def closed_report(tr: Translator, task: Task, postal_code: str, zone: ZoneInfo, by: str) -> Html:

@@ -442,3 +442,30 @@ async def test_no_available_pair_keeps_the_task_for_assigning_by_hand(team, tele
         await team.services.dispatch.view(team.coordinator, task.id)
     ).task.state is TaskState.OPEN
     assert Role.VOLUNTEER  # the pairs are there, only away
+
+
+async def test_offer_again_with_nobody_new_sends_nothing_and_a_double_assign_tells_once(
+    team, telegram
+):
+    task = await team.task()
+    await team.offer(task.id)
+    counts = {uid: len(telegram.messages(uid)) for uid in VOLUNTEERS}
+    view = await team.aino.ask(f"/task {task.id}")
+    again = await team.aino.click_and_wait(view, fi.plain("Offer again"))
+    assert (
+        fi.gettext("No new pair to ask: the pairs who have the offer can still accept it.")
+        in again.text
+    )
+    await telegram.settle()
+    assert {uid: len(telegram.messages(uid)) for uid in VOLUNTEERS} == counts
+    stored = await team.services.dispatch.view(team.coordinator, task.id)
+    assert [e.action.value for e in stored.events].count("offer") == 1  # the clock still runs
+
+    menu = await team.aino.click_and_wait(telegram.current(again), fi.plain("Assign by hand"))
+    taps = [await team.aino.press(menu, "Bertil & Cecilia") for _ in range(2)]
+    await telegram.settle()
+    assert all(not telegram.callback_answers[t].get("show_alert") for t in taps)
+    cards = [m for m in telegram.messages(2002) if "Hilkka Testinen" in m.text]
+    assert len(cards) == 1
+    stored = await team.services.dispatch.view(team.coordinator, task.id)
+    assert [e.action.value for e in stored.events].count("assign") == 1

@@ -192,3 +192,15 @@ async def test_resident_search_folds_finnish_letters_and_finds_phones(services, 
     assert [r.name for r in await services.residents.find(boss, "ÄIKÄS")] == ["Äikäs  Öhman"]
     assert [r.name for r in await services.residents.find(boss, "050 123 4567")] == ["Äikäs  Öhman"]
     assert await services.residents.find(boss, "%") == []  # LIKE wildcards are plain text
+
+
+async def test_a_member_without_a_task_role_takes_the_pair_out_of_offers(services, clock, world):
+    boss, volunteers, pairs, resident = world
+    await services.people.grant_role(boss, volunteers[0].id, Role.LINK_WORKER)
+    await services.people.revoke_role(boss, volunteers[0].id, Role.VOLUNTEER)
+    task = await new_task(services, clock, boss, resident)
+    offered = await services.dispatch.offer(boss, task.id)
+    assert volunteers[0].id not in {p.id for p in offered.recipients}
+    assert volunteers[1].id not in {p.id for p in offered.recipients}  # the pair cannot work
+    candidates = await services.dispatch.candidates(boss, task.id)
+    assert pairs[0].id not in {p.id for p in candidates.pairs}

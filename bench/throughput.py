@@ -1,10 +1,12 @@
 """Updates per second and handler latency: a bare PTB echo bot (the baseline) against Apuri.
 
-Both bots run in this process, poll the fake Bot API in another process and process updates one
-at a time (PTB's default). Each round preloads N updates from N different users, starts polling
-and stops the clock when the N-th update has been handled; the latency of an update is the time
-PTB spends in `process_update` for it, the reply's HTTP round trip included. Rounds alternate
-between the two bots so that machine noise hits both alike; medians are reported.
+Both bots run in this process and poll the fake Bot API in another process; the echo bot handles
+updates one at a time (PTB's default), Apuri up to `APURI_CONCURRENT_UPDATES` (8) side by side, so
+its latency includes waiting for the updates handled alongside. Each round preloads N updates from
+N different users, starts polling and stops the clock when the N-th update has been handled; the
+latency of an update is the time PTB spends in `process_update` for it, the reply's HTTP round
+trip included. Rounds alternate between the two bots so that machine noise hits both alike;
+medians are reported.
 """
 
 from __future__ import annotations

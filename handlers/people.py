@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
 from telegram import Update
-from telegram.error import TelegramError
 
 from bot.domain.people import ROLES_NEEDING_ORGANISATION, Capability, Person, Role
 from handlers.callback_data import ChooseInviteRole, PeoplePage, SetActive, SetRole, ShowPerson
@@ -21,6 +18,7 @@ from handlers.render import (
     roles_changed_text,
 )
 from handlers.replies import edit
+from handlers.task_messages import send
 from handlers.tasks import tell_released
 
 __all__ = [
@@ -32,8 +30,6 @@ __all__ = [
     "show_people_page",
     "show_person",
 ]
-
-log = logging.getLogger(__name__)
 
 # Aliases a coordinator may type after /invite, in any of the three languages.
 _ROLE_WORDS: dict[str, Role] = {
@@ -182,9 +178,4 @@ async def set_role(update: Update, context: ApuriContext) -> None:
 async def _tell_roles_changed(context: ApuriContext, person: Person) -> None:
     if not person.active or person.id == context.actor.id:
         return
-    try:
-        await context.bot.send_message(
-            person.telegram_user_id, roles_changed_text(context.translator_for(person), person)
-        )
-    except TelegramError as exc:
-        log.warning("could not tell person %s of new roles: %s", person.id, type(exc).__name__)
+    await send(context.bot, person, roles_changed_text(context.translator_for(person), person))

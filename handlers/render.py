@@ -48,6 +48,7 @@ from handlers.commands import commands_for
 
 __all__ = [
     "LANGUAGE_NAMES",
+    "babel_locale",
     "confirm_deactivation",
     "deactivated_text",
     "error_text",
@@ -91,10 +92,11 @@ def role_list(tr: Translator, roles: frozenset[Role]) -> str:
 
 def local_time(tr: Translator, moment: datetime, zone: ZoneInfo) -> str:
     """Return a moment as local date and time in the translator's language."""
-    return format_datetime(moment, "short", tzinfo=zone, locale=_locale(tr.language))
+    return format_datetime(moment, "short", tzinfo=zone, locale=babel_locale(tr.language))
 
 
-def _locale(language: str) -> str:
+def babel_locale(language: str) -> str:
+    """Return the Babel locale that formats dates and times for an interface language."""
     return {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}[language]
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import IntEnum
@@ -35,9 +34,8 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
-from bot.domain.errors import InvalidValue, NotAllowed, ResidentNotFound
+from bot.domain.errors import InvalidValue, ResidentNotFound
 from bot.domain.people import Capability
 from bot.domain.resident_import import MAX_BYTES
 from bot.domain.residents import FIELDS, ResidentInput
@@ -151,13 +149,6 @@ def _saved_drafts(context: ApuriContext) -> dict[str, int]:
     return _user_data(context).setdefault(_SAVED, {})
 
 
-def _require_coordinator(context: ApuriContext) -> None:
-    """Refuse anyone who may not manage residents (the form's steps return states, see below)."""
-    # `requires` drops the callback's return value, which a conversation step needs.
-    if not context.actor.can(Capability.MANAGE_RESIDENTS):
-        raise NotAllowed(Capability.MANAGE_RESIDENTS.value)
-
-
 def _chat_id(update: Update) -> int:
     assert update.effective_chat is not None
     return update.effective_chat.id
@@ -177,9 +168,9 @@ async def _ask(
     return draft.state
 
 
+@requires(Capability.MANAGE_RESIDENTS)
 async def resident_command(update: Update, context: ApuriContext) -> int:
     """Start the form after `/resident new`, search after `/resident <text>`, else explain."""
-    _require_coordinator(context)
     message = update.message
     assert message is not None
     args = context.args or []
@@ -197,9 +188,9 @@ async def resident_command(update: Update, context: ApuriContext) -> int:
     return ConversationHandler.END
 
 
+@requires(Capability.MANAGE_RESIDENTS)
 async def answer_text(update: Update, context: ApuriContext) -> int:
     """Check the typed answer: store it and ask the next question, or re-ask with the reason."""
-    _require_coordinator(context)
     message = update.message
     assert message is not None and message.text is not None
     draft = _draft(context)
@@ -216,9 +207,9 @@ async def answer_text(update: Update, context: ApuriContext) -> int:
     return await _ask(update, context, draft)
 
 
+@requires(Capability.MANAGE_RESIDENTS)
 async def answer_button(update: Update, context: ApuriContext) -> int:
     """Take a Skip or language button as the answer to the current question."""
-    _require_coordinator(context)
     query = update.callback_query
     assert query is not None
     data = ResidentFormAnswer.parse(query.data)
@@ -241,9 +232,9 @@ async def answer_button(update: Update, context: ApuriContext) -> int:
     return await _ask(update, context, draft)
 
 
+@requires(Capability.MANAGE_RESIDENTS)
 async def finish(update: Update, context: ApuriContext) -> int | None:
     """Save the resident, or cancel the form, as pressed under the summary."""
-    _require_coordinator(context)
     query = update.callback_query
     assert query is not None
     data = ResidentFormDone.parse(query.data)
@@ -286,9 +277,9 @@ async def cancel(update: Update, context: ApuriContext) -> int:
     return ConversationHandler.END
 
 
+@requires(Capability.MANAGE_RESIDENTS)
 async def busy(update: Update, context: ApuriContext) -> int:
     """Remind that a form is open when /resident comes again, and repeat its question."""
-    _require_coordinator(context)
     assert update.message is not None
     draft = _draft(context)
     if draft is None:
@@ -402,22 +393,20 @@ def _form() -> ConversationHandler[ApuriContext]:
         MessageHandler(~filters.COMMAND & ~filters.Document.ALL, not_a_button),
     ]
     states[ConversationHandler.TIMEOUT] = [TypeHandler(Update, forget_draft)]
-    with warnings.catch_warnings():
-        # PTB warns that with per_message=False a button is tracked per chat, not per message;
-        # that is what we want: the draft token in the data tells the form's buttons apart.
-        warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
-        return ConversationHandler(
-            entry_points=[CommandHandler("resident", resident_command)],
-            states=states,
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                CommandHandler("resident", busy),
-            ],
-            per_user=True,
-            per_chat=True,
-            conversation_timeout=FORM_TIMEOUT,
-            name="resident_form",
-        )
+    # Buttons are tracked per chat, not per message: the draft token in the data tells the
+    # form's buttons apart (handlers/__init__.py silences PTB's warning about that choice).
+    return ConversationHandler(
+        entry_points=[CommandHandler("resident", resident_command)],
+        states=states,
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            CommandHandler("resident", busy),
+        ],
+        per_user=True,
+        per_chat=True,
+        conversation_timeout=FORM_TIMEOUT,
+        name="resident_form",
+    )
 
 
 def _is_form_button(data: object) -> bool:

@@ -23,7 +23,7 @@ from bot.domain.tasks import Task
 from bot.i18n import N_, Html, Translator, escape
 from bot.services.residents import SEARCH_LIMIT, ImportReport, ResidentSave
 from handlers.callback_data import ResidentFormAnswer, ResidentFormDone, ShowResident
-from handlers.render import LANGUAGE_NAMES
+from handlers.render import LANGUAGE_NAMES, babel_locale
 from handlers.tasks_render import KIND_NAMES, STATE_NAMES
 
 __all__ = [
@@ -137,10 +137,6 @@ _FILE_ERRORS: dict[str, str] = {
 
 _TASK_KINDS = KIND_NAMES
 _TASK_STATES = STATE_NAMES
-
-
-def _locale(language: str) -> str:
-    return {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}[language]
 
 
 def plain_text(text: str) -> str:
@@ -363,7 +359,7 @@ def _button_label(resident: Resident) -> str:
 
 
 def _window_text(tr: Translator, start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    locale = _locale(tr.language)
+    locale = babel_locale(tr.language)
     start, end = start.astimezone(zone), end.astimezone(zone)
     first = (
         f"{format_date(start, 'short', locale=locale)} {format_time(start, 'short', locale=locale)}"

@@ -589,12 +589,8 @@ async def _offer(query: CallbackQuery, context: ApuriContext, task_id: int) -> N
 async def my_tasks(update: Update, context: ApuriContext) -> None:
     """List the tasks the person holds, by due time."""
     assert update.message is not None
-    dispatch = context.services.dispatch
-    tasks = await dispatch.my_tasks(context.actor)
-    postal = {}
-    for task in tasks:
-        postal[task.id] = (await dispatch.view(context.actor, task.id)).postal_code
-    text, keyboard = task_list(context.tr, tasks, postal, context.bot_data.timezone)
+    views = await context.services.dispatch.my_tasks(context.actor)
+    text, keyboard = task_list(context.tr, views, context.bot_data.timezone)
     await update.message.reply_text(text, reply_markup=keyboard)
 
 
@@ -666,7 +662,6 @@ async def _decline(query: CallbackQuery, context: ApuriContext, task_id: int) ->
     result = await context.services.dispatch.decline(context.actor, task_id)
     tr = context.tr
     await query.answer(tr.plain("Declined. Thank you for answering."))
-    view = await context.services.dispatch.view(context.actor, task_id)
     zone = context.bot_data.timezone
     for message in result.messages:
         person = result.audience.get(message.person_id)
@@ -675,9 +670,9 @@ async def _decline(query: CallbackQuery, context: ApuriContext, task_id: int) ->
             context.bot,
             message.chat_id,
             message.message_id,
-            declined_text(person_tr, result.task, view.postal_code, zone),
+            declined_text(person_tr, result.task, result.postal_code, zone),
         )
-    await edit(query, declined_text(tr, result.task, view.postal_code, zone))
+    await edit(query, declined_text(tr, result.task, result.postal_code, zone))
     await context.services.dispatch.forget(result.messages)
     if result.returned:
         for coordinator in result.coordinators:

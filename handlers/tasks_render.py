@@ -27,6 +27,7 @@ from bot.domain.tasks import (
 from bot.i18n import N_, Html, Translator, escape
 from bot.services.dispatch import Candidates, Overview, TaskView
 from handlers.callback_data import AssignMenu, AssignTo, FailReason, NewTaskChoice, TaskAction
+from handlers.render import LANGUAGE_NAMES, babel_locale
 
 __all__ = [
     "assign_keyboard",
@@ -83,7 +84,6 @@ REASON_NAMES: dict[UnfinishedReason, str] = {
     UnfinishedReason.WRONG_ADDRESS: N_("wrong address"),
     UnfinishedReason.OTHER: N_("other reason"),
 }
-_LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
 
 
 def kind_name(tr: Translator, kind: TaskKind) -> str:
@@ -93,7 +93,7 @@ def kind_name(tr: Translator, kind: TaskKind) -> str:
 
 def window_text(tr: Translator, start: datetime, end: datetime, zone: ZoneInfo) -> str:
     """Return a window as people say it: `Wed 25.11. 10:00–14:00` or `25.11.–28.11.`."""
-    locale = _LOCALES[tr.language]
+    locale = babel_locale(tr.language)
     first, last = start.astimezone(zone), end.astimezone(zone)
     if first.date() == last.date():
         day = format_date(first.date(), "EEE d.M.", locale=locale)
@@ -187,8 +187,7 @@ def _resident_lines(tr: Translator, resident: Resident) -> list[str]:
         lines.append(tr.gettext("Address: {address}", address=address))
     if resident.phone:
         lines.append(tr.gettext("Phone: {phone}", phone=resident.phone))
-    language = {"fi": "suomi", "sv": "svenska", "en": "English"}[resident.language]
-    lines.append(tr.gettext("Speaks: {language}", language=language))
+    lines.append(tr.gettext("Speaks: {language}", language=LANGUAGE_NAMES[resident.language]))
     if resident.household_note:
         lines.append(tr.gettext("Household: {note}", note=resident.household_note))
     if resident.note:
@@ -252,13 +251,14 @@ def fail_reason_keyboard(tr: Translator, task_id: int) -> InlineKeyboardMarkup:
 
 
 def task_list(
-    tr: Translator, tasks: list[Task], postal_codes: dict[int, str], zone: ZoneInfo
+    tr: Translator, views: list[TaskView], zone: ZoneInfo
 ) -> tuple[Html, InlineKeyboardMarkup | None]:
     """Return the holder's tasks by due time, each with a button that opens its card."""
+    tasks = [v.task for v in views]
     if not tasks:
         return tr.gettext("You have no open tasks. New offers will come here."), None
     lines = [tr.ngettext("<b>Your {n} task</b>", "<b>Your {n} tasks</b>", len(tasks))]
-    lines += [_headline(tr, t, postal_codes.get(t.id, ""), zone) for t in tasks]
+    lines += [_headline(tr, v.task, v.postal_code, zone) for v in views]
     rows = [
         [
             InlineKeyboardButton(
@@ -362,7 +362,7 @@ def confirm_cancel(tr: Translator, task: Task) -> tuple[Html, InlineKeyboardMark
 def local_short(tr: Translator, moment: datetime, zone: ZoneInfo) -> str:
     """Return `25.11. 10:02` in the zone."""
     local = moment.astimezone(zone)
-    locale = _LOCALES[tr.language]
+    locale = babel_locale(tr.language)
     day = format_date(local.date(), "d.M.", locale=locale)
     return f"{day} {format_time(local, 'HH:mm', locale=locale)}"
 

@@ -51,10 +51,6 @@ class Pair(BaseModel):
         """Return the members' names, e.g. "Aino & Bertil"."""
         return " & ".join(m.name for m in self.members)
 
-    def has_member(self, person_id: int) -> bool:
-        """Return whether the person is one of the pair."""
-        return any(m.id == person_id for m in self.members)
-
 
 def covers(areas: Iterable[str], postal_code: str) -> bool:
     """Return whether areas (postal-code prefixes) cover a postal code; no areas cover all."""

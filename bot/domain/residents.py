@@ -92,11 +92,6 @@ class Resident(ResidentInput):
     created_at: datetime
     updated_at: datetime
 
-    @property
-    def postal_area(self) -> str:
-        """Return the postal code, the only place information an offer may show."""
-        return self.postal_code
-
 
 def _clean_text(field: str, raw: str) -> str:
     text = " ".join(raw.split())

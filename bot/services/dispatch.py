@@ -31,6 +31,7 @@ from bot.domain.people import Capability, Organisation, Person, Role
 from bot.domain.residents import Resident
 from bot.domain.tasks import (
     HELD,
+    OFFERABLE,
     UNFINISHED,
     Action,
     Holder,
@@ -108,6 +109,7 @@ class Declined:
     """A pair declined; the task went back to the pool when nobody else had it on offer."""
 
     task: Task
+    postal_code: str
     returned: bool
     messages: list[TaskMessage]
     audience: dict[int, Person]
@@ -399,6 +401,7 @@ class DispatchService:
         coordinators = await self._coordinators() if returned else []
         return Declined(
             task=task,
+            postal_code=(await self._resident(task)).postal_code,
             returned=returned,
             messages=messages,
             audience=await self._audience(messages),
@@ -423,8 +426,11 @@ class DispatchService:
         """Close the task as not completed, with the reason."""
         return await self._close(actor, task_id, Action.FAIL, reason=reason, note=note)
 
-    async def my_tasks(self, actor: Person) -> list[Task]:
-        """Return the tasks the actor holds (alone, with their pair or organisation), by window."""
+    async def my_tasks(self, actor: Person) -> list[TaskView]:
+        """Return the tasks the actor holds (alone, with their pair or organisation), by window.
+
+        The list shows no resident: each card is one tap away, and remembered when shown.
+        """
         require(actor, Capability.TAKE_TASKS)
         pair = await self._uow.pairs.current_of(actor.id)
         organisation_id = (
@@ -432,11 +438,12 @@ class DispatchService:
             if actor.organisation is not None and Role.PARTNER in actor.roles
             else None
         )
-        return await self._uow.tasks.held_by(
+        tasks = await self._uow.tasks.held_by(
             person_id=actor.id,
             pair_ids=[pair.id] if pair else [],
             organisation_id=organisation_id,
         )
+        return [await self._view(task, contact=False) for task in tasks]
 
     async def view(self, actor: Person, task_id: int) -> TaskView:
         """Return a task as the actor may see it.
@@ -502,10 +509,22 @@ class DispatchService:
                 released += await self._release_pair_in_transaction(actor, pair.id)
         return released
 
-    async def release_pair(self, actor: Person | None, pair_id: int) -> list[Released]:
-        """Give the tasks of a dissolved pair back to the coordinators; withdraw its offers."""
+    async def dissolve_pair(self, actor: Person, pair_id: int) -> tuple[Pair, list[Released]]:
+        """End a pair and, in the same transaction, give its tasks back and withdraw its offers."""
+        require(actor, Capability.DISPATCH)
         async with self._uow.transaction():
-            return await self._release_pair_in_transaction(actor, pair_id)
+            pair = await self._uow.pairs.get(pair_id)
+            if pair is None or not pair.current:
+                raise PairNotFound
+            now = self._clock()
+            await self._uow.pairs.dissolve(pair_id, now)
+            await self._uow.audit.record(
+                at=now, actor_id=actor.id, action="pair.dissolve", subject_id=pair_id
+            )
+            released = await self._release_pair_in_transaction(actor, pair_id)
+            dissolved = await self._uow.pairs.get(pair_id)
+        assert dissolved is not None
+        return dissolved, released
 
     async def _release_pair_in_transaction(
         self, actor: Person | None, pair_id: int
@@ -515,7 +534,7 @@ class DispatchService:
             task = await self._uow.tasks.get(task_id)
             if (
                 task is not None
-                and task.state in {TaskState.OFFERED, TaskState.ESCALATED}
+                and task.state in OFFERABLE
                 and not await self._uow.tasks.pending_pairs(task_id)
             ):
                 await self._move(task, Action.RETURN, actor.id if actor else None)

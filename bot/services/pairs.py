@@ -94,21 +94,9 @@ class PairService:
         return Formed(pair=pair, new=True)
 
     async def dissolve(self, actor: Person, pair_id: int) -> Dissolved:
-        """End a pair; its tasks go back to the coordinators."""
-        require(actor, Capability.DISPATCH)
-        async with self._uow.transaction():
-            pair = await self._uow.pairs.get(pair_id)
-            if pair is None or not pair.current:
-                raise PairNotFound
-            now = self._clock()
-            await self._uow.pairs.dissolve(pair_id, now)
-            await self._uow.audit.record(
-                at=now, actor_id=actor.id, action="pair.dissolve", subject_id=pair_id
-            )
-        released = await self._dispatch.release_pair(actor, pair_id)
-        dissolved = await self._uow.pairs.get(pair_id)
-        assert dissolved is not None
-        return Dissolved(pair=dissolved, released=released)
+        """End a pair; its tasks go back to the coordinators in the same transaction."""
+        pair, released = await self._dispatch.dissolve_pair(actor, pair_id)
+        return Dissolved(pair=pair, released=released)
 
     async def current(self, actor: Person) -> list[Pair]:
         """Return every current pair, for a coordinator."""

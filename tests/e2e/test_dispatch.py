@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain.people import Role
 from bot.domain.residents import ResidentInput
 from bot.domain.tasks import Priority, TaskKind, TaskState
 from bot.domain.windows import TimeWindow
@@ -279,16 +278,15 @@ async def test_holders_are_reminded_once_and_overdue_tasks_are_listed(team, tele
     clock.advance(hours=3)
     await team.sweep()
     await team.sweep()
-    overdue = [
-        m
-        for m in telegram.messages(1001)
-        if f"#{task.id}" in m.text
-        and "1" in m.text
-        and fi.plain("accepted") in m.text
-        and m.text.count("#") == 1
-        and len(m.buttons) == 1
-    ]
-    assert len(overdue) == 1
+    head = fi.ngettext(
+        "<b>{n} task is past its window</b> and not finished:",
+        "<b>{n} tasks are past their window</b> and not finished:",
+        1,
+    )
+    head = head.replace("<b>", "").replace("</b>", "")
+    overdue = [m for m in telegram.messages(1001) if m.text.startswith(head)]
+    assert len(overdue) == 1  # listed once, however many sweeps run
+    assert f"#{task.id}" in overdue[0].text and fi.plain("accepted") in overdue[0].text
 
 
 async def test_volunteers_are_refused_coordinator_work_and_forged_buttons(team, telegram):
@@ -441,7 +439,6 @@ async def test_no_available_pair_keeps_the_task_for_assigning_by_hand(team, tele
     assert (
         await team.services.dispatch.view(team.coordinator, task.id)
     ).task.state is TaskState.OPEN
-    assert Role.VOLUNTEER  # the pairs are there, only away
 
 
 async def test_offer_again_with_nobody_new_sends_nothing_and_a_double_assign_tells_once(

@@ -77,11 +77,14 @@ ACTION_NAMES: dict[Action, str] = {
     Action.FAIL: N_("could not be completed"),
     Action.RELEASE: N_("given back: the holder left"),
     Action.CANCEL: N_("cancelled"),
+    Action.ATTEMPT: N_("call attempt: no answer"),
 }
 REASON_NAMES: dict[UnfinishedReason, str] = {
     UnfinishedReason.NOT_AT_HOME: N_("not at home"),
     UnfinishedReason.REFUSED: N_("refused"),
     UnfinishedReason.WRONG_ADDRESS: N_("wrong address"),
+    UnfinishedReason.NO_ANSWER: N_("no answer"),
+    UnfinishedReason.WRONG_NUMBER: N_("wrong number"),
     UnfinishedReason.OTHER: N_("other reason"),
 }
 

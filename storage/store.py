@@ -8,6 +8,7 @@ from datetime import datetime
 
 from storage.db import Database, to_db_time
 from storage.invites import SqliteInvites
+from storage.outcomes import SqliteOutcomes
 from storage.pairs import SqlitePairs
 from storage.people import SqliteOrganisations, SqlitePeople
 from storage.residents import SqliteResidents
@@ -72,6 +73,7 @@ class SqliteStore:
         self.residents = SqliteResidents(db)
         self.pairs = SqlitePairs(db, self.people, self.organisations)
         self.tasks = SqliteTasks(db)
+        self.outcomes = SqliteOutcomes(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -33,7 +33,7 @@ __all__ = ["SqliteTasks"]
 _COLUMNS = (
     "id, resident_id, kind, details, window_start, window_end, priority, state, holder_pair_id,"
     " holder_person_id, holder_organisation_id, created_by, created_at, offered_at, reminded_at,"
-    " overdue_reported_at, closed_at, reason, note"
+    " overdue_reported_at, closed_at, reason, note, follows_id, cause"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM tasks "
 
@@ -61,6 +61,8 @@ def _task(row: aiosqlite.Row) -> Task:
         closed_at=from_db_time(row["closed_at"]),
         reason=UnfinishedReason(row["reason"]) if row["reason"] else None,
         note=row["note"],
+        follows_id=row["follows_id"],
+        cause=row["cause"],
     )
 
 
@@ -100,11 +102,14 @@ class SqliteTasks:
         priority: Priority,
         created_by: int | None,
         at: datetime,
+        follows_id: int | None = None,
+        cause: str | None = None,
     ) -> Task:
-        """Store a new, open task."""
+        """Store a new, open task (a follow-up names the task it follows, and why)."""
         async with self._db.connection.execute(
             "INSERT INTO tasks (resident_id, kind, details, window_start, window_end, priority,"
-            " state, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)"
+            " state, created_by, created_at, follows_id, cause)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)"
             f" RETURNING {_COLUMNS}",
             (
                 resident_id,
@@ -115,6 +120,8 @@ class SqliteTasks:
                 priority.value,
                 created_by,
                 to_db_time(at),
+                follows_id,
+                cause,
             ),
         ) as cursor:
             row = await cursor.fetchone()

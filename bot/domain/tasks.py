@@ -87,6 +87,7 @@ class Action(StrEnum):
     FAIL = "fail"
     RELEASE = "release"
     CANCEL = "cancel"
+    ATTEMPT = "attempt"  # a phone call that went unanswered; recorded only, the holder tries again
 
 
 class UnfinishedReason(StrEnum):
@@ -95,6 +96,8 @@ class UnfinishedReason(StrEnum):
     NOT_AT_HOME = "not_at_home"
     REFUSED = "refused"
     WRONG_ADDRESS = "wrong_address"
+    NO_ANSWER = "no_answer"  # a phone check: the calls went unanswered
+    WRONG_NUMBER = "wrong_number"
     OTHER = "other"
 
 
@@ -122,6 +125,8 @@ TRANSITIONS: dict[tuple[TaskState, Action], TaskState] = {
     (_S.STARTED, _A.COMPLETE): _S.DONE,
     (_S.ACCEPTED, _A.FAIL): _S.NOT_COMPLETED,
     (_S.STARTED, _A.FAIL): _S.NOT_COMPLETED,
+    (_S.ACCEPTED, _A.ATTEMPT): _S.ACCEPTED,
+    (_S.STARTED, _A.ATTEMPT): _S.STARTED,
     (_S.ACCEPTED, _A.RELEASE): _S.OPEN,
     (_S.STARTED, _A.RELEASE): _S.OPEN,
     **{(state, _A.ASSIGN): _S.ACCEPTED for state in UNFINISHED},
@@ -180,6 +185,8 @@ class Task(BaseModel):
     closed_at: datetime | None = None
     reason: UnfinishedReason | None = None
     note: str | None = None
+    follows_id: int | None = None  # a follow-up: the task whose outcome asked for it
+    cause: str | None = None  # and why (a word of the follow-up rules, e.g. "revisit")
 
     @property
     def finished(self) -> bool:

@@ -53,6 +53,7 @@ __all__ = [
     "Accepted",
     "Candidates",
     "Closed",
+    "Closing",
     "Declined",
     "DispatchService",
     "HolderChange",
@@ -140,6 +141,15 @@ class Closed:
 
 
 @dataclass(frozen=True, slots=True)
+class Closing:
+    """A task closed inside a transaction that has not committed yet."""
+
+    view: TaskView
+    holders: list[Person]
+    stale: list[TaskMessage]
+
+
+@dataclass(frozen=True, slots=True)
 class Released:
     """A task whose holder left went back to the coordinators."""
 
@@ -216,27 +226,52 @@ class DispatchService:
         async with self._uow.transaction():
             if await self._uow.residents.get(resident_id) is None:
                 raise ResidentNotFound
-            now = self._clock()
-            task = await self._uow.tasks.add(
+            return await self.create_within(
+                actor.id,
                 resident_id=resident_id,
                 kind=kind,
-                details=" ".join(details.split())[:_NOTE_LIMIT],
-                window_start=window.start,
-                window_end=window.end,
+                window=window,
                 priority=priority,
-                created_by=actor.id,
+                details=details,
+            )
+
+    async def create_within(
+        self,
+        actor_id: int | None,
+        *,
+        resident_id: int,
+        kind: TaskKind,
+        window: TimeWindow,
+        priority: Priority,
+        details: str,
+        follows: Task | None = None,
+        cause: str | None = None,
+    ) -> Task:
+        """Create an open task inside the caller's transaction (a follow-up names its cause)."""
+        now = self._clock()
+        task = await self._uow.tasks.add(
+            resident_id=resident_id,
+            kind=kind,
+            details=" ".join(details.split())[:_NOTE_LIMIT],
+            window_start=window.start,
+            window_end=window.end,
+            priority=priority,
+            created_by=actor_id,
+            at=now,
+            follows_id=follows.id if follows else None,
+            cause=cause,
+        )
+        await self._uow.tasks.record_event(
+            task.id,
+            TaskEvent(
                 at=now,
-            )
-            await self._uow.tasks.record_event(
-                task.id,
-                TaskEvent(
-                    at=now,
-                    actor_id=actor.id,
-                    action=Action.CREATE,
-                    from_state=None,
-                    to_state=TaskState.OPEN,
-                ),
-            )
+                actor_id=actor_id,
+                action=Action.CREATE,
+                from_state=None,
+                to_state=TaskState.OPEN,
+                detail=f"#{follows.id} {cause}" if follows else None,
+            ),
+        )
         return task
 
     async def offer(self, actor: Person, task_id: int) -> Offered:
@@ -244,23 +279,27 @@ class DispatchService:
         require(actor, Capability.DISPATCH)
         async with self._uow.transaction():
             task = await self._task(task_id)
-            resident = await self._resident(task)
-            pending = set(await self._uow.tasks.pending_pairs(task.id))
-            pairs = [
-                p
-                for p in await self._uow.pairs.current()
-                if p.available and covers(p.areas, resident.postal_code) and p.id not in pending
-            ]
-            next_state(task.state, Action.OFFER)  # taken, finished: say so, not "no pair"
-            if not pairs:
-                if pending and task.state is TaskState.OFFERED:
-                    # Nobody new to ask: keep the clock running toward escalation.
-                    return Offered(task=task, postal_code=resident.postal_code, recipients=[])
-                raise NoAvailablePairs("no available pair")
-            now = self._clock()
-            task = await self._move(task, Action.OFFER, actor.id, offered_at=now)
-            for pair in pairs:
-                await self._uow.tasks.add_offer(task.id, pair.id, now)
+            return await self.offer_within(task, actor.id)
+
+    async def offer_within(self, task: Task, actor_id: int | None) -> Offered:
+        """Offer a task inside the caller's transaction; `NoAvailablePairs` changes nothing."""
+        resident = await self._resident(task)
+        pending = set(await self._uow.tasks.pending_pairs(task.id))
+        pairs = [
+            p
+            for p in await self._uow.pairs.current()
+            if p.available and covers(p.areas, resident.postal_code) and p.id not in pending
+        ]
+        next_state(task.state, Action.OFFER)  # taken, finished: say so, not "no pair"
+        if not pairs:
+            if pending and task.state is TaskState.OFFERED:
+                # Nobody new to ask: keep the clock running toward escalation.
+                return Offered(task=task, postal_code=resident.postal_code, recipients=[])
+            raise NoAvailablePairs("no available pair")
+        now = self._clock()
+        task = await self._move(task, Action.OFFER, actor_id, offered_at=now)
+        for pair in pairs:
+            await self._uow.tasks.add_offer(task.id, pair.id, now)
         recipients = [m for p in pairs for m in p.members]
         return Offered(task=task, postal_code=resident.postal_code, recipients=recipients)
 
@@ -411,7 +450,7 @@ class DispatchService:
     async def start(self, actor: Person, task_id: int) -> TaskView:
         """Mark the task started ("on my way"); a second press changes nothing."""
         async with self._uow.transaction():
-            task = await self._held_task(actor, task_id)
+            task = await self.held_task(actor, task_id)
             if task.state is not TaskState.STARTED:
                 task = await self._move(task, Action.START, actor.id)
             return await self._view(task, contact=True)
@@ -494,7 +533,7 @@ class DispatchService:
 
     async def task_of_message(self, actor: Person, task_id: int) -> Task:
         """Return a task for the card of someone who holds it now (else refuse)."""
-        return await self._held_task(actor, task_id)
+        return await self.held_task(actor, task_id)
 
     # --- people leaving -------------------------------------------------------------------------
 
@@ -595,29 +634,51 @@ class DispatchService:
             if action is Action.CANCEL:
                 task = await self._task(task_id)
             else:
-                task = await self._held_task(actor, task_id)
-            holders = await self._holders(task) if task.state in HELD else []
-            now = self._clock()
-            clean_note = " ".join(note.split())[:_NOTE_LIMIT] if note else None
-            task = await self._move(
-                task,
-                action,
-                actor.id,
-                closed_at=now,
-                reason=reason,
-                note=clean_note,
-                detail=reason.value if reason else None,
-            )
-            await self._uow.tasks.withdraw_offers(task.id, now)
-            stale = await self._uow.tasks.messages(task.id)
-            view = await self._view(task, contact=False)
-        coordinators = await self._coordinators()
+                task = await self.held_task(actor, task_id)
+            closing = await self.close_within(actor, task, action, reason=reason, note=note)
+        return await self.closed(closing)
+
+    async def close_within(
+        self,
+        actor: Person,
+        task: Task,
+        action: Action,
+        *,
+        reason: UnfinishedReason | None,
+        note: str | None,
+    ) -> Closing:
+        """Close a task inside the caller's transaction; `closed` later says whom to tell."""
+        holders = await self._holders(task) if task.state in HELD else []
+        now = self._clock()
+        clean_note = " ".join(note.split())[:_NOTE_LIMIT] if note else None
+        task = await self._move(
+            task,
+            action,
+            actor.id,
+            closed_at=now,
+            reason=reason,
+            note=clean_note,
+            detail=reason.value if reason else None,
+        )
+        await self._uow.tasks.withdraw_offers(task.id, now)
+        stale = await self._uow.tasks.messages(task.id)
+        view = await self._view(task, contact=False)
+        return Closing(view=view, holders=holders, stale=stale)
+
+    async def closed(self, closing: Closing) -> Closed:
+        """Return who must be told about a closing, once its transaction committed."""
         return Closed(
-            view=view,
-            holders=holders,
-            stale=stale,
-            audience=await self._audience(stale),
-            coordinators=coordinators,
+            view=closing.view,
+            holders=closing.holders,
+            stale=closing.stale,
+            audience=await self._audience(closing.stale),
+            coordinators=await self._coordinators(),
+        )
+
+    async def record_attempt_within(self, actor: Person, task: Task, detail: str) -> None:
+        """Record an unanswered call on a held task; its state does not change."""
+        await self._record(
+            task, Action.ATTEMPT, actor.id, next_state(task.state, Action.ATTEMPT), detail=detail
         )
 
     async def _release(self, task: Task, actor: Person | None) -> Released:
@@ -660,7 +721,8 @@ class DispatchService:
             raise ResidentNotFound
         return resident
 
-    async def _held_task(self, actor: Person, task_id: int) -> Task:
+    async def held_task(self, actor: Person, task_id: int) -> Task:
+        """Return a task the actor holds now, or raise (for use inside a transaction)."""
         require(actor, Capability.TAKE_TASKS)
         task = await self._task(task_id)
         if not any(p.id == actor.id for p in await self._holders(task)):

@@ -14,6 +14,7 @@ from typing import Protocol
 from bot.domain.invites import Invite
 from bot.domain.pairs import Pair
 from bot.domain.people import Organisation, Person, Role
+from bot.domain.reports import AlertRecord, Draft, OutcomeRecord, ReferralRecord, ReferralState
 from bot.domain.residents import Resident, ResidentInput
 from bot.domain.tasks import (
     Priority,
@@ -31,6 +32,7 @@ __all__ = [
     "InviteRepository",
     "OfferStatus",
     "OrganisationRepository",
+    "OutcomeRepository",
     "PairRepository",
     "PeopleRepository",
     "ResidentRepository",
@@ -154,6 +156,8 @@ class TaskRepository(Protocol):
         priority: Priority,
         created_by: int | None,
         at: datetime,
+        follows_id: int | None = None,
+        cause: str | None = None,
     ) -> Task: ...
     async def get(self, task_id: int) -> Task | None: ...
     async def save(self, task: Task, expected_state: TaskState) -> bool: ...
@@ -183,6 +187,74 @@ class TaskRepository(Protocol):
     async def overdue(self, now: datetime) -> list[Task]: ...
 
 
+class OutcomeRepository(Protocol):
+    async def add_draft(
+        self,
+        *,
+        task_id: int,
+        person_id: int,
+        form_id: str,
+        form_version: int,
+        progress: str,
+        at: datetime,
+    ) -> Draft: ...
+    async def draft(self, draft_id: int) -> Draft | None: ...
+    async def draft_of_task(self, task_id: int) -> Draft | None: ...
+    async def drafts_of(self, person_id: int) -> list[Draft]: ...
+    async def save_draft(
+        self, draft_id: int, expected_revision: int, progress: str, at: datetime
+    ) -> bool: ...
+    async def set_prompt(
+        self, draft_id: int, chat_id: int | None, message_id: int | None
+    ) -> None: ...
+    async def mark_alerted(self, draft_id: int, at: datetime) -> None: ...
+    async def mark_reminded(self, draft_id: int, at: datetime) -> None: ...
+    async def delete_draft(self, draft_id: int) -> None: ...
+    async def drafts_to_remind(self, idle_since: datetime) -> list[Draft]: ...
+    async def drafts_to_expire(self, idle_since: datetime) -> list[Draft]: ...
+    async def add_outcome(
+        self,
+        *,
+        task_id: int,
+        resident_id: int,
+        form_id: str,
+        form_version: int,
+        answers: str,
+        decision: str,
+        submitted_by: int | None,
+        at: datetime,
+    ) -> int: ...
+    async def outcomes_of_task(self, task_id: int) -> list[OutcomeRecord]: ...
+    async def outcomes_of_resident(self, resident_id: int) -> list[OutcomeRecord]: ...
+    async def add_referral(
+        self,
+        *,
+        resident_id: int,
+        task_id: int | None,
+        outcome_id: int | None,
+        kind: str,
+        consent: bool,
+        state: ReferralState,
+        organisation_id: int | None,
+        at: datetime,
+    ) -> ReferralRecord: ...
+    async def referral(self, referral_id: int) -> ReferralRecord | None: ...
+    async def save_referral(
+        self, referral: ReferralRecord, expected_state: ReferralState
+    ) -> bool: ...
+    async def referrals_of_resident(self, resident_id: int) -> list[ReferralRecord]: ...
+    async def open_referrals(self) -> list[ReferralRecord]: ...
+    async def remember_referral_message(
+        self, chat_id: int, message_id: int, referral_id: int, person_id: int
+    ) -> None: ...
+    async def referral_messages(self, referral_id: int) -> list[tuple[int, int, int]]: ...
+    async def forget_referral_messages(self, referral_id: int, person_ids: list[int]) -> None: ...
+    async def add_alert(
+        self, *, task_id: int, resident_id: int, raised_by: int | None, at: datetime
+    ) -> None: ...
+    async def alerts_of_resident(self, resident_id: int) -> list[AlertRecord]: ...
+
+
 class UnitOfWork(Protocol):
     people: PeopleRepository
     organisations: OrganisationRepository
@@ -190,6 +262,7 @@ class UnitOfWork(Protocol):
     residents: ResidentRepository
     pairs: PairRepository
     tasks: TaskRepository
+    outcomes: OutcomeRepository
     audit: AuditLog
     facts: BotFacts
 

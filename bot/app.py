@@ -16,7 +16,9 @@ from telegram.ext import Application, Defaults
 
 import handlers
 from bot.config import ConfigError, Settings
+from bot.form_files import load_catalog
 from bot.services.container import Services, build_services
+from bot.services.outcomes import FormCatalog
 from bot.services.ports import Clock
 from handlers.commands import publish_default_menus
 from handlers.context import CONTEXT_TYPES, BotData
@@ -37,9 +39,11 @@ def system_clock() -> datetime:
 
 
 async def open_services(
-    settings: Settings, clock: Clock = system_clock
+    settings: Settings, clock: Clock = system_clock, forms: FormCatalog | None = None
 ) -> tuple[Database, Services]:
     """Open and migrate the database and wire the services on it."""
+    if forms is None:
+        forms = load_catalog(settings.forms_dir)
     db = await Database.open(settings.database)
     try:
         await db.migrate()
@@ -53,6 +57,12 @@ async def open_services(
         default_language=settings.default_language,
         offer_timeout=settings.offer_timeout,
         reminder_lead=settings.reminder_lead,
+        forms=forms,
+        zone=settings.zone,
+        phone_attempts=settings.phone_check_attempts,
+        draft_reminder=settings.draft_reminder,
+        draft_expiry=settings.draft_expiry,
+        parish=settings.parish_organisation,
     )
     return db, services
 
@@ -61,10 +71,11 @@ def build_application(settings: Settings, *, clock: Clock = system_clock) -> Apu
     """Build the bot: handlers registered, lifecycle hooks set, nothing opened yet."""
     if settings.telegram_bot_token is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
+    forms = load_catalog(settings.forms_dir)  # a broken form stops the start, naming the problem
     database: list[Database] = []
 
     async def post_init(app: ApuriApplication) -> None:
-        db, services = await open_services(settings, clock)
+        db, services = await open_services(settings, clock, forms)
         database.append(db)
         app.bot_data.services = services
         app.bot_data.default_language = settings.default_language

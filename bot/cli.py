@@ -1,4 +1,5 @@
-"""The `apuri` command: run the bot, migrate the database, create invites, import residents.
+"""The `apuri` command: run the bot, migrate the database, create invites, import residents, check
+outcome forms.
 
 Exit status: 0 done, 1 a fault while running, 2 a problem with the configuration or the arguments.
 """
@@ -18,8 +19,10 @@ from telegram.error import InvalidToken, NetworkError
 from bot.app import build_application, open_services
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.errors import DomainError
+from bot.domain.forms import Form, FormError
 from bot.domain.people import ROLES_NEEDING_ORGANISATION, Role
 from bot.domain.resident_import import MAX_BYTES
+from bot.form_files import load_catalog, load_form_file
 from bot.i18n import translators
 from bot.logs import configure_logging
 from bot.services.invites import IssuedInvite
@@ -51,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MigrationError as exc:
         print(f"apuri: database: {exc}", file=sys.stderr)
         return 1
+    except FormError as exc:
+        print(f"apuri: form: {exc}", file=sys.stderr)
+        return 2
     except DomainError as exc:
         explanation = error_text(translators()["en"], exc, settings.zone)
         print(f"apuri: {html.unescape(explanation)}", file=sys.stderr)
@@ -80,6 +86,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     residents.add_argument("file", metavar="FILE.csv", type=Path)
     residents.set_defaults(action=_import_residents)
+
+    forms = commands.add_parser("forms", help="outcome forms (see docs/forms.md)")
+    form_commands = forms.add_subparsers(required=True, metavar="ACTION")
+    check = form_commands.add_parser(
+        "check",
+        help="validate form files; without FILE, every form in use (built-in and APURI_FORMS_DIR)",
+    )
+    check.add_argument("files", metavar="FILE", type=Path, nargs="*")
+    check.set_defaults(action=_check_forms)
     return parser
 
 
@@ -100,6 +115,34 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
         print(f"apuri: cannot reach the Telegram Bot API: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_forms(settings: Settings, args: argparse.Namespace) -> int:
+    paths: list[Path] = args.files
+    if not paths:
+        catalog = load_catalog(settings.forms_dir)
+        for form in catalog:
+            print(_form_line(form))
+        print("apuri: every task kind has a form; all forms are valid")
+        return 0
+    failed = 0
+    for path in paths:
+        try:
+            form = load_form_file(path)
+        except FormError as exc:
+            print(f"apuri: {exc}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"{path}: {_form_line(form)}")
+    return 2 if failed else 0
+
+
+def _form_line(form: Form) -> str:
+    kinds = ", ".join(kind.value for kind in form.task_kinds)
+    return (
+        f"form '{form.id}' version {form.version}: {len(form.questions)} questions, "
+        f"closes {kinds}: valid"
+    )
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     sweep_seconds: int = Field(default=60, ge=5, le=3600, alias="APURI_SWEEP_SECONDS")
     concurrent_updates: int = Field(default=8, ge=1, le=256, alias="APURI_CONCURRENT_UPDATES")
+    forms_dir: Path | None = Field(default=None, alias="APURI_FORMS_DIR")
+    phone_check_attempts: int = Field(default=2, ge=1, le=10, alias="APURI_PHONE_CHECK_ATTEMPTS")
+    draft_reminder_hours: float = Field(default=2, gt=0, le=168, alias="APURI_DRAFT_REMINDER_HOURS")
+    draft_expiry_hours: float = Field(default=48, gt=0, le=720, alias="APURI_DRAFT_EXPIRY_HOURS")
+    parish_organisation: str = Field(default="", max_length=200, alias="APURI_PARISH_ORGANISATION")
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -67,6 +72,11 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^/\s]+", value.strip()):
             raise ValueError("must be an http:// or https:// URL")
         return value.strip()
+
+    @field_validator("forms_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("timezone")
     @classmethod
@@ -107,6 +117,16 @@ class Settings(BaseSettings):
     def reminder_lead(self) -> timedelta:
         """Return how long before a task's window its holders are reminded."""
         return timedelta(minutes=self.task_reminder_minutes)
+
+    @property
+    def draft_reminder(self) -> timedelta:
+        """Return how long a form may sit unfinished before its owner is reminded."""
+        return timedelta(hours=self.draft_reminder_hours)
+
+    @property
+    def draft_expiry(self) -> timedelta:
+        """Return how long an unfinished form is kept."""
+        return timedelta(hours=self.draft_expiry_hours)
 
     @property
     def invite_validity(self) -> timedelta:

@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from handlers import pairs, people, residents, start, tasks
+from handlers import forms, pairs, people, residents, start, tasks
 from handlers.callback_data import (
     ChooseInviteRole,
     ChooseLanguage,
@@ -49,6 +49,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             *residents.handlers(),
             *pairs.handlers(),
             *tasks.handlers(),
+            *forms.handlers(),
             CommandHandler("start", start.start),
             CommandHandler("help", start.help_command),
             CommandHandler("whoami", start.whoami),
@@ -61,6 +62,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(people.show_person, pattern=ShowPerson.matches()),
             CallbackQueryHandler(people.set_active, pattern=SetActive.matches()),
             CallbackQueryHandler(people.set_role, pattern=SetRole.matches()),
+            # Typed text nobody's conversation waited for: an answer to the person's open form.
+            forms.typed_answer(),
             # Last: anything not understood gets a pointer to /help instead of silence.
             MessageHandler(filters.ALL, start.unknown),
             CallbackQueryHandler(start.unknown),

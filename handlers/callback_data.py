@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import ClassVar, Self
 
 from bot.domain.people import Role
-from bot.domain.tasks import UnfinishedReason
 
 __all__ = [
     "AssignMenu",
@@ -25,11 +24,12 @@ __all__ = [
     "ChooseInviteRole",
     "ChooseLanguage",
     "DissolvePair",
-    "FailReason",
     "FormPair",
+    "FormPress",
     "NewTaskChoice",
     "PeoplePage",
     "PickPairMember",
+    "ReferralPress",
     "ResidentFormAnswer",
     "ResidentFormDone",
     "SetActive",
@@ -37,6 +37,7 @@ __all__ = [
     "ShowPairs",
     "ShowPerson",
     "ShowResident",
+    "ShowTimeline",
     "TaskAction",
 ]
 
@@ -164,15 +165,6 @@ class TaskAction(CallbackData):
 
 
 @dataclass(frozen=True, slots=True)
-class FailReason(CallbackData):
-    """Close a task as not completed, for this reason."""
-
-    PREFIX: ClassVar[str] = "F"
-    task_id: int
-    reason: UnfinishedReason
-
-
-@dataclass(frozen=True, slots=True)
 class AssignMenu(CallbackData):
     """Show whom a task can be assigned to: `pairs`, `people` or `orgs`."""
 
@@ -261,3 +253,36 @@ class ShowResident(CallbackData):
 
     PREFIX: ClassVar[str] = "X"
     resident_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class FormPress(CallbackData):
+    """A button of an outcome form, drawn for one revision of one draft.
+
+    `op`: c choose (arg: the choice's index; yes 0, no 1), d done ticking, s skip, b back,
+    e edit menu, j edit the question at index arg, x ask to cancel, y cancel, n show again,
+    k submit, r resume (send the question again at the bottom of the chat).
+    """
+
+    PREFIX: ClassVar[str] = "O"
+    draft: int
+    revision: int
+    op: str
+    arg: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralPress(CallbackData):
+    """A partner contact takes a referral, or marks it done (`action`: take, close)."""
+
+    PREFIX: ClassVar[str] = "B"
+    referral: int
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowTimeline(CallbackData):
+    """Show a resident's timeline of tasks, outcomes and referrals."""
+
+    PREFIX: ClassVar[str] = "H"
+    resident: int

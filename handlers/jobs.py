@@ -1,9 +1,10 @@
 """Jobs on the clock, run by PTB's JobQueue (APScheduler).
 
 The database is the source of truth: the one repeating job asks the dispatch service what is due
-now (reminders, offers to escalate, overdue tasks, tasks whose holder left, cards left unscrubbed)
-and sends it. Every item is marked done in the same transaction that finds it, so a restart sends
-nothing twice, and whatever fell due while the bot was down is picked up by the first run.
+now (reminders, offers to escalate, overdue tasks, tasks whose holder left, cards left unscrubbed,
+unfinished outcome forms to remind of or expire) and sends it. Every item is marked done in the
+same transaction that finds it, so a restart sends nothing twice, and whatever fell due while the
+bot was down is picked up by the first run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from telegram.ext import Application
 
 from bot.services.dispatch import Sweep
 from handlers.context import ApuriContext
+from handlers.forms import deliver_draft_sweep
 from handlers.task_messages import scrub, send
 from handlers.tasks import tell_released
 from handlers.tasks_render import escalation_text, overdue_text, reminder
@@ -40,6 +42,7 @@ async def sweep(context: ApuriContext) -> None:
     """Send what the clock brought: reminders, escalations, overdue lists; tidy leftovers."""
     result = await context.services.dispatch.sweep()
     await _deliver(context, result)
+    await deliver_draft_sweep(context)
 
 
 async def _deliver(context: ApuriContext, result: Sweep) -> None:

@@ -1,15 +1,14 @@
 """Tasks in chat: coordinators create, offer, assign and cancel; holders accept, do and close.
 
 Every press names a task by id only; the dispatch service decides against the database whether
-the presser may do it, so a stale, foreign or forged button changes nothing. Closing is kept in
-`close_done` and `close_not_completed`: the guided outcome conversations will start from there.
+the presser may do it, so a stale, foreign or forged button changes nothing. A holder closes a
+task by reporting its outcome: Report on the card starts the task's form (`handlers.forms`).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from enum import IntEnum
 
 from telegram import CallbackQuery, Message, Update
@@ -25,19 +24,19 @@ from telegram.ext import (
 from bot.domain.errors import InvalidValue, NotAllowed
 from bot.domain.people import Capability
 from bot.domain.residents import Resident
-from bot.domain.tasks import Holder, Priority, TaskKind, UnfinishedReason
+from bot.domain.tasks import Holder, Priority, TaskKind
 from bot.domain.windows import Preset, TimeWindow, parse_window, preset
 from bot.i18n import Html, Translator
-from bot.services.dispatch import Accepted, Closed, HolderChange, NoAvailablePairs, Released
+from bot.services.dispatch import Accepted, HolderChange, NoAvailablePairs, Released
 from handlers.callback_data import (
     AssignMenu,
     AssignTo,
     BadCallbackData,
-    FailReason,
     NewTaskChoice,
     TaskAction,
 )
 from handlers.context import ApuriContext, requires
+from handlers.forms import begin_report
 from handlers.replies import edit
 from handlers.task_messages import (
     edit_message,
@@ -52,12 +51,9 @@ from handlers.tasks_render import (
     assign_keyboard,
     card,
     choice_keyboard,
-    closed_report,
-    closed_text,
     confirm_cancel,
     coordinator_view,
     declined_text,
-    fail_reason_keyboard,
     kind_name,
     overview_text,
     released_text,
@@ -70,9 +66,7 @@ __all__ = ["handlers", "tell_released"]
 log = logging.getLogger(__name__)
 
 _DRAFT = "newtask"
-_NOTE = "fail_note"
 _DETAILS_LIMIT = 500
-_NOTE_TIMEOUT = timedelta(minutes=30)
 
 
 class NewTask(IntEnum):
@@ -84,12 +78,6 @@ class NewTask(IntEnum):
     PRIORITY = 4
     DETAILS = 5
     CONFIRM = 6
-
-
-class FailNote(IntEnum):
-    """The one step of "could not complete — other reason": the note."""
-
-    NOTE = 1
 
 
 @dataclass
@@ -135,17 +123,8 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         name="newtask",
         allow_reentry=True,
     )
-    fail_note = ConversationHandler(
-        entry_points=[CallbackQueryHandler(fail_reason, pattern=FailReason.matches())],
-        states={FailNote.NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, fail_note_typed)]},
-        fallbacks=[CommandHandler("cancel", fail_note_cancel)],
-        name="fail_note",
-        allow_reentry=True,
-        conversation_timeout=_NOTE_TIMEOUT,  # a note typed days later must not close a task
-    )
     return [
         newtask,
-        fail_note,
         CommandHandler("tasks", my_tasks),
         CommandHandler("open", open_tasks),
         CommandHandler("task", show_task),
@@ -695,99 +674,6 @@ async def _start(query: CallbackQuery, context: ApuriContext, task_id: int) -> N
     await remember_card(context, shown, task_id, context.actor)
 
 
-async def close_done(query: CallbackQuery, context: ApuriContext, task_id: int) -> None:
-    """Close the task as done (the outcome conversation will start here)."""
-    closed = await context.services.dispatch.complete(context.actor, task_id)
-    await query.answer(context.tr.plain("Thank you! The task is closed."))
-    await _after_close(query, context, closed, report=False)
-
-
-async def _fail(query: CallbackQuery, context: ApuriContext, task_id: int) -> None:
-    await context.services.dispatch.task_of_message(context.actor, task_id)
-    await query.answer()
-    await edit(
-        query,
-        context.tr.gettext("Why could the task not be completed?"),
-        fail_reason_keyboard(context.tr, task_id),
-    )
-
-
-async def fail_reason(update: Update, context: ApuriContext) -> int:
-    """Close as not completed for the chosen reason; "other" asks for a short note first."""
-    query = update.callback_query
-    assert query is not None
-    data = FailReason.parse(query.data)
-    if data.reason is UnfinishedReason.OTHER:
-        await context.services.dispatch.task_of_message(context.actor, data.task_id)
-        assert context.user_data is not None
-        context.user_data[_NOTE] = data.task_id
-        await query.answer()
-        await edit(
-            query,
-            context.tr.gettext("Please write a short note on what happened (no health details)."),
-        )
-        return FailNote.NOTE
-    await close_not_completed(query, context, data.task_id, data.reason, None)
-    return ConversationHandler.END
-
-
-async def close_not_completed(
-    query: CallbackQuery | None,
-    context: ApuriContext,
-    task_id: int,
-    reason: UnfinishedReason,
-    note: str | None,
-) -> Closed:
-    """Close the task as not completed (the outcome conversation will start here)."""
-    closed = await context.services.dispatch.fail(context.actor, task_id, reason, note)
-    if query is not None:
-        await query.answer(context.tr.plain("Thank you. The coordinators are told."))
-    await _after_close(query, context, closed, report=True)
-    return closed
-
-
-async def fail_note_typed(update: Update, context: ApuriContext) -> int:
-    """Take the note and close the task as not completed for another reason."""
-    message = update.message
-    assert message is not None and message.text is not None and context.user_data is not None
-    task_id = context.user_data.pop(_NOTE, None)
-    if not isinstance(task_id, int):
-        return ConversationHandler.END
-    await close_not_completed(None, context, task_id, UnfinishedReason.OTHER, message.text)
-    await message.reply_text(context.tr.gettext("Thank you. The coordinators are told."))
-    return ConversationHandler.END
-
-
-async def fail_note_cancel(update: Update, context: ApuriContext) -> int:
-    """Leave the task open when the note is not given."""
-    assert update.message is not None and context.user_data is not None
-    context.user_data.pop(_NOTE, None)
-    await update.message.reply_text(
-        context.tr.gettext("Nothing was changed. /tasks shows your tasks.")
-    )
-    return ConversationHandler.END
-
-
-async def _after_close(
-    query: CallbackQuery | None, context: ApuriContext, closed: Closed, *, report: bool
-) -> None:
-    view = closed.view
-    zone = context.bot_data.timezone
-    if query is not None:
-        await edit(query, closed_text(context.tr, view.task, view.postal_code, zone))
-    await scrub(context, view.task, view.postal_code, closed.stale, closed.audience)
-    if report:
-        for coordinator in closed.coordinators:
-            text = closed_report(
-                context.translator_for(coordinator),
-                view.task,
-                view.postal_code,
-                zone,
-                context.actor.name,
-            )
-            await send(context.bot, coordinator, text, None)
-
-
 async def _show(query: CallbackQuery, context: ApuriContext, task_id: int) -> None:
     view = await context.services.dispatch.view(context.actor, task_id)
     text, keyboard = card(context.tr, view, context.bot_data.timezone)
@@ -838,8 +724,9 @@ _ACTIONS = {
     "accept": _accept,
     "decline": _decline,
     "start": _start,
-    "done": close_done,
-    "fail": _fail,
+    "report": begin_report,
+    "done": begin_report,  # the buttons of cards sent before outcome forms existed
+    "fail": begin_report,
     "show": _show,
     "view": _view,
     "offer": _offer_pressed,

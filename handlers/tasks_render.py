@@ -26,7 +26,7 @@ from bot.domain.tasks import (
 )
 from bot.i18n import N_, Html, Translator, escape
 from bot.services.dispatch import Candidates, Overview, TaskView
-from handlers.callback_data import AssignMenu, AssignTo, FailReason, NewTaskChoice, TaskAction
+from handlers.callback_data import AssignMenu, AssignTo, NewTaskChoice, TaskAction
 from handlers.render import LANGUAGE_NAMES, babel_locale
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "closed_text",
     "coordinator_view",
     "escalation_text",
-    "fail_reason_keyboard",
     "kind_name",
     "offer",
     "overdue_text",
@@ -223,11 +222,9 @@ def card(
     rows.append(
         [
             InlineKeyboardButton(
-                tr.plain("Done"), callback_data=TaskAction(task.id, "done").pack()
-            ),
-            InlineKeyboardButton(
-                tr.plain("Could not complete"), callback_data=TaskAction(task.id, "fail").pack()
-            ),
+                tr.plain("📝 Report the outcome"),
+                callback_data=TaskAction(task.id, "report").pack(),
+            )
         ]
     )
     return Html("\n".join(lines)), InlineKeyboardMarkup(rows)
@@ -239,18 +236,6 @@ def closed_text(tr: Translator, task: Task, postal_code: str, zone: ZoneInfo) ->
     if task.held or task.state in {TaskState.OPEN, TaskState.OFFERED, TaskState.ESCALATED}:
         lines.append(tr.gettext("This task is no longer yours."))
     return Html("\n".join(lines))
-
-
-def fail_reason_keyboard(tr: Translator, task_id: int) -> InlineKeyboardMarkup:
-    """Return the reasons a task could not be completed, and a way back."""
-    rows = [
-        [InlineKeyboardButton(tr.plain(name), callback_data=FailReason(task_id, reason).pack())]
-        for reason, name in REASON_NAMES.items()
-    ]
-    rows.append(
-        [InlineKeyboardButton(tr.plain("« Back"), callback_data=TaskAction(task_id, "show").pack())]
-    )
-    return InlineKeyboardMarkup(rows)
 
 
 def task_list(
@@ -504,17 +489,6 @@ def released_text(tr: Translator, task: Task, holder_name: str | None) -> Html:
         "/task {number} to offer or assign it.",
         number=task.id,
         names=names,
-    )
-
-
-def closed_report(tr: Translator, task: Task, postal_code: str, zone: ZoneInfo, by: str) -> Html:
-    """Return the note to coordinators that a task was closed by its holder."""
-    return Html(
-        tr.gettext("{name} closed a task:", name=by)
-        + "\n"
-        + _headline(tr, task, postal_code, zone)
-        + "\n"
-        + _state_line(tr, task)
     )
 
 

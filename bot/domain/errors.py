@@ -10,6 +10,8 @@ from datetime import datetime
 __all__ = [
     "AlreadyRegistered",
     "DomainError",
+    "DraftNotFound",
+    "DraftTaken",
     "IllegalTransition",
     "InvalidInvite",
     "InvalidValue",
@@ -24,8 +26,11 @@ __all__ = [
     "PairNotFound",
     "PersonInPair",
     "PersonNotFound",
+    "ReferralNotFound",
+    "ReferralTaken",
     "ResidentNotFound",
     "SelfManagement",
+    "StaleStep",
     "TaskNotFound",
     "TooManyAttempts",
 ]
@@ -126,3 +131,27 @@ class IllegalTransition(DomainError):
         super().__init__(f"{action} is not possible in state {state}")
         self.state = state
         self.action = action
+
+
+class DraftNotFound(DomainError):
+    """The outcome form is no longer open: submitted, cancelled or expired."""
+
+
+class StaleStep(DomainError):
+    """A button of an earlier step of a form was pressed (a double tap, an old message)."""
+
+
+class DraftTaken(DomainError):
+    """The partner is filling in the task's outcome form already."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("a partner is filling in the form")
+        self.name = name
+
+
+class ReferralNotFound(DomainError):
+    """The referral does not exist, or it is not for this person."""
+
+
+class ReferralTaken(DomainError):
+    """Someone else took the referral already."""

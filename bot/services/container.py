@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.services.dispatch import DispatchService
 from bot.services.invites import InviteService
+from bot.services.outcomes import FormCatalog, OutcomeService
 from bot.services.pairs import PairService
 from bot.services.people import PeopleService
 from bot.services.ports import Clock, UnitOfWork
@@ -25,6 +27,7 @@ class Services:
     residents: ResidentService
     dispatch: DispatchService
     pairs: PairService
+    outcomes: OutcomeService
 
 
 def build_services(
@@ -35,6 +38,12 @@ def build_services(
     default_language: str,
     offer_timeout: timedelta = timedelta(hours=4),
     reminder_lead: timedelta = timedelta(hours=1),
+    forms: FormCatalog,
+    zone: ZoneInfo,
+    phone_attempts: int = 2,
+    draft_reminder: timedelta = timedelta(hours=2),
+    draft_expiry: timedelta = timedelta(hours=48),
+    parish: str = "",
 ) -> Services:
     """Wire the services to storage and the clock."""
     dispatch = DispatchService(uow, clock, offer_timeout=offer_timeout, reminder_lead=reminder_lead)
@@ -47,4 +56,15 @@ def build_services(
         residents=ResidentService(uow, clock),
         dispatch=dispatch,
         pairs=PairService(uow, clock, dispatch),
+        outcomes=OutcomeService(
+            uow,
+            clock,
+            dispatch,
+            forms,
+            zone=zone,
+            phone_attempts=phone_attempts,
+            draft_reminder=draft_reminder,
+            draft_expiry=draft_expiry,
+            parish=parish,
+        ),
     )

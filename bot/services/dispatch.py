@@ -721,6 +721,14 @@ class DispatchService:
             raise ResidentNotFound
         return resident
 
+    async def held_task_people(self, task: Task) -> list[Person]:
+        """Return the people who hold a task now."""
+        return await self._holders(task)
+
+    async def view_within(self, task: Task, *, contact: bool) -> TaskView:
+        """Return a task as shown, inside the caller's transaction."""
+        return await self._view(task, contact=contact)
+
     async def held_task(self, actor: Person, task_id: int) -> Task:
         """Return a task the actor holds now, or raise (for use inside a transaction)."""
         require(actor, Capability.TAKE_TASKS)

@@ -17,6 +17,7 @@ from bot.domain.windows import TimeWindow
 from bot.i18n import translators
 from handlers.callback_data import TaskAction
 from handlers.jobs import SWEEP_JOB
+from tests.e2e.forms_helpers import home_visit_all_well
 
 fi, sv, en = translators()["fi"], translators()["sv"], translators()["en"]
 
@@ -157,10 +158,11 @@ async def test_the_whole_lifecycle_with_two_pairs(team, telegram):
         assert "Hilkka" not in taken.text and not taken.buttons
     assert "took" in telegram.current(offers[2003]).text  # Daniel reads English
 
-    # On the way, then done: every card loses the name, address and phone.
+    # On the way, then the report: every card loses the name, address and phone.
     started = await team.bertil.click_and_wait(card, sv.plain("On my way"))
-    assert sv.plain("Done") in str(started.buttons)
-    closed = await team.bertil.click_and_wait(started, sv.plain("Done"))
+    assert sv.plain("📝 Report the outcome") in str(started.buttons)
+    summary = await home_visit_all_well(team.bertil, started, "sv")
+    closed = await team.bertil.click_and_wait(summary, sv.plain("✅ Submit"))
     assert closed is not None
     await telegram.settle()
     for uid in VOLUNTEERS:
@@ -340,32 +342,6 @@ async def test_a_cancelled_task_tells_the_holders_and_scrubs_their_cards(team, t
     query = await team.cecilia.press_data(card, TaskAction(task.id, "done").pack())
     await telegram.settle()
     assert telegram.callback_answers[query].get("show_alert")
-
-
-async def test_could_not_complete_with_a_reason_and_a_note(team, telegram):
-    task = await team.task()
-    offers = await team.offer(task.id)
-    card = await team.daniel.click_and_wait(offers[2003], en.plain("Accept"))
-    reasons = await team.daniel.click_and_wait(card, en.plain("Could not complete"))
-    note_question = await team.daniel.click_and_wait(reasons, en.plain("other reason"))
-    assert "note" in note_question.text
-    thanks = await team.daniel.ask("Ovikoodi ei toiminut")
-    assert "coordinators" in thanks.text
-    await telegram.settle()
-    stored = await team.services.dispatch.view(team.coordinator, task.id)
-    assert stored.task.state is TaskState.NOT_COMPLETED
-    assert stored.task.note == "Ovikoodi ei toiminut"
-    assert any(f"#{task.id}" in m.text for m in telegram.messages(1001)[-2:])
-    for message in telegram.messages(2003) + telegram.messages(2004):
-        assert "Kuusitie" not in message.text
-
-    other = await team.task()
-    offers = await team.offer(other.id)
-    card = await team.bertil.click_and_wait(offers[2001], sv.plain("Accept"))
-    reasons = await team.bertil.click_and_wait(card, sv.plain("Could not complete"))
-    await team.bertil.click_and_wait(reasons, sv.plain("not at home"))
-    stored = await team.services.dispatch.view(team.coordinator, other.id)
-    assert stored.task.reason.value == "not_at_home"
 
 
 async def test_a_deactivated_holder_gives_the_task_back(team, telegram):

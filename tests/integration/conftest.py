@@ -1,7 +1,9 @@
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.form_files import load_catalog
 from bot.services.container import build_services
 from storage.db import Database
 from storage.store import SqliteStore
@@ -21,8 +23,18 @@ async def db(tmp_path):
     await database.close()
 
 
+@pytest.fixture(scope="session")
+def forms():
+    return load_catalog(None)
+
+
 @pytest.fixture
-def services(db, clock):
+def services(db, clock, forms):
     return build_services(
-        SqliteStore(db), clock, invite_validity=timedelta(days=7), default_language="fi"
+        SqliteStore(db),
+        clock,
+        invite_validity=timedelta(days=7),
+        default_language="fi",
+        forms=forms,
+        zone=ZoneInfo("Europe/Helsinki"),
     )

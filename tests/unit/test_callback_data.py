@@ -11,10 +11,13 @@ from handlers.callback_data import (
     BadCallbackData,
     ChooseInviteRole,
     ChooseLanguage,
+    FormPress,
     PeoplePage,
+    ReferralPress,
     SetActive,
     SetRole,
     ShowPerson,
+    ShowTimeline,
 )
 
 ids = st.integers(min_value=0, max_value=10**12 - 1)
@@ -27,6 +30,9 @@ values = st.one_of(
     st.builds(SetActive, ids, st.booleans(), st.booleans()),
     st.builds(SetRole, ids, roles, st.booleans()),
     st.builds(ChooseInviteRole, roles, ids),
+    st.builds(FormPress, ids, ids, st.sampled_from(list("cdsbejxynkr")), st.integers(0, 99)),
+    st.builds(ReferralPress, ids, st.sampled_from(["take", "close"])),
+    st.builds(ShowTimeline, ids),
 )
 
 
@@ -40,7 +46,8 @@ def test_every_value_round_trips_within_64_bytes(value):
 @given(values)
 def test_a_kind_never_parses_as_another(value):
     data = value.pack()
-    for kind in (ChooseLanguage, PeoplePage, ShowPerson, SetActive, SetRole, ChooseInviteRole):
+    kinds = (ChooseLanguage, PeoplePage, ShowPerson, SetActive, SetRole, ChooseInviteRole)
+    for kind in (*kinds, FormPress, ReferralPress, ShowTimeline):
         if kind is not type(value):
             assert not kind.matches()(data)
             with pytest.raises(BadCallbackData):
@@ -59,6 +66,7 @@ def test_forged_or_malformed_data_is_refused(data):
 
 @given(st.text(max_size=80))
 def test_arbitrary_text_never_crashes_the_parser(text):
-    for kind in (ChooseLanguage, PeoplePage, ShowPerson, SetActive, SetRole, ChooseInviteRole):
+    kinds = (ChooseLanguage, PeoplePage, ShowPerson, SetActive, SetRole, ChooseInviteRole)
+    for kind in (*kinds, FormPress, ReferralPress, ShowTimeline):
         with contextlib.suppress(BadCallbackData):
             kind.parse(text)

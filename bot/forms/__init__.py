@@ -1,0 +1,1 @@
+"""The built-in outcome forms (YAML), read with importlib.resources."""

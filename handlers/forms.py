@@ -1,0 +1,317 @@
+"""Outcome forms in the chat: Report on a task card starts one, buttons and typed text answer it.
+
+These handlers keep no state: the draft lives in the database and every button carries the draft's
+id and revision, so after a restart the same buttons (and typed answers) go on where they were.
+A button answer edits the prompt in place; a typed answer gets a fresh prompt below it and the old
+one loses its buttons. When an answer makes the outcome urgent or a health concern, the 112 notice
+comes at once, before the next question, and the coordinators are alerted.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, CallbackQuery, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.domain.errors import StaleStep
+from bot.domain.people import Capability
+from bot.domain.reports import Draft
+from bot.i18n import translators
+from bot.services.outcomes import CrisisAlert, FormStep, ReferralUpdate, Submitted
+from handlers import start
+from handlers.callback_data import FormPress, ReferralPress, ShowTimeline
+from handlers.context import ApuriContext, requires
+from handlers.forms_render import (
+    cancel_keyboard,
+    crisis_alert,
+    crisis_notice,
+    draft_expired,
+    draft_reminder,
+    drafts_list,
+    edit_menu,
+    prompt,
+    referral_for_partner,
+    referral_scrubbed,
+    report_for_coordinators,
+    submitted_text,
+    timeline_text,
+)
+from handlers.replies import edit
+from handlers.task_messages import edit_message, scrub, send, send_offers
+
+__all__ = [
+    "begin_report",
+    "deliver_draft_sweep",
+    "handlers",
+    "typed_answer",
+]
+
+log = logging.getLogger(__name__)
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Return the handlers of outcome forms, referrals and timelines."""
+    return [
+        CommandHandler("resume", resume_command),
+        CallbackQueryHandler(form_press, pattern=FormPress.matches()),
+        CallbackQueryHandler(referral_press, pattern=ReferralPress.matches()),
+        CallbackQueryHandler(show_timeline, pattern=ShowTimeline.matches()),
+    ]
+
+
+def typed_answer() -> MessageHandler:  # type: ignore[type-arg]
+    """Return the handler of typed answers; it must come after the guided conversations."""
+    return MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, typed)
+
+
+# --- starting and resuming ------------------------------------------------------------------------
+
+
+async def begin_report(query: CallbackQuery, context: ApuriContext, task_id: int) -> None:
+    """Report on a task card: start its outcome form, or pick up the draft where it was."""
+    step = await context.services.outcomes.begin(context.actor, task_id)
+    await query.answer(
+        context.tr.plain("Your report continues where you left it.") if step.resumed else None
+    )
+    await _show_below(context, step)
+
+
+async def resume_command(update: Update, context: ApuriContext) -> None:
+    """/resume: list the unfinished reports, each with a button to continue."""
+    assert update.message is not None
+    steps = await context.services.outcomes.drafts(context.actor)
+    text, keyboard = drafts_list(context.tr, steps)
+    await update.message.reply_text(text, reply_markup=keyboard)
+
+
+# --- answering ------------------------------------------------------------------------------------
+
+
+async def form_press(update: Update, context: ApuriContext) -> None:
+    """Any button of a form: one step, checked against the draft's revision."""
+    query = update.callback_query
+    assert query is not None
+    data = FormPress.parse(query.data)
+    outcomes = context.services.outcomes
+    actor = context.actor
+    op, draft_id, revision = data.op, data.draft, data.revision
+    if op == "c":
+        await _stepped(query, context, await outcomes.choose(actor, draft_id, revision, data.arg))
+    elif op == "d":
+        await _stepped(query, context, await outcomes.done(actor, draft_id, revision))
+    elif op == "s":
+        await _stepped(query, context, await outcomes.skip(actor, draft_id, revision))
+    elif op == "b":
+        await _stepped(query, context, await outcomes.back(actor, draft_id, revision))
+    elif op == "j":
+        await _stepped(query, context, await outcomes.edit(actor, draft_id, revision, data.arg))
+    elif op == "k":
+        await _submit(query, context, await outcomes.submit(actor, draft_id, revision))
+    elif op == "y":
+        task = await outcomes.cancel(actor, draft_id, revision)
+        await query.answer()
+        await edit(
+            query,
+            context.tr.gettext(
+                "The report was thrown away. Task #{number} is still yours: "
+                "press Report on its card when you are ready.",
+                number=task.id,
+            ),
+        )
+    elif op in {"e", "x", "n", "r"}:
+        step = await outcomes.resume(actor, draft_id)
+        if step.draft.revision != revision:
+            raise StaleStep
+        await query.answer()
+        if op == "r":
+            await _show_below(context, step)
+        elif op == "e":
+            await edit(query, *edit_menu(context.tr, step))
+        elif op == "x":
+            await edit(query, *cancel_keyboard(context.tr, step))
+        else:
+            await _show_here(query, context, step)
+    else:
+        raise StaleStep
+
+
+async def typed(update: Update, context: ApuriContext) -> None:
+    """Typed text: the answer to the person's open form, or else not understood."""
+    message = update.message
+    assert message is not None and message.text is not None
+    step = None
+    if context.person is not None and context.person.can(Capability.TAKE_TASKS):
+        step = await context.services.outcomes.typed(context.actor, message.text)
+    if step is None:
+        await start.unknown(update, context)
+        return
+    if step.crisis:
+        await message.reply_text(crisis_notice(context.tr))
+    await _show_below(context, step)
+    await _alert(context, step.alert)
+
+
+async def _stepped(query: CallbackQuery, context: ApuriContext, step: FormStep) -> None:
+    await query.answer()
+    if step.crisis:
+        await _strip(context.bot, _prompt_of(step.draft))
+        await context.bot.send_message(context.actor.telegram_user_id, crisis_notice(context.tr))
+        await _show_below(context, step)
+    else:
+        await _show_here(query, context, step)
+    await _alert(context, step.alert)
+
+
+async def _show_here(query: CallbackQuery, context: ApuriContext, step: FormStep) -> None:
+    """Show the step in the pressed message."""
+    shown = await edit(query, *prompt(context.tr, step, context.bot_data.timezone))
+    if isinstance(shown, Message) and (shown.chat_id, shown.message_id) != _prompt_of(step.draft):
+        await context.services.outcomes.prompt_shown(step.draft.id, shown.chat_id, shown.message_id)
+
+
+async def _show_below(context: ApuriContext, step: FormStep) -> None:
+    """Show the step in a new message at the bottom of the chat; the old prompt loses buttons."""
+    text, keyboard = prompt(context.tr, step, context.bot_data.timezone)
+    sent = await context.bot.send_message(
+        context.actor.telegram_user_id, text, reply_markup=keyboard
+    )
+    old = _prompt_of(step.draft)
+    await context.services.outcomes.prompt_shown(step.draft.id, sent.chat_id, sent.message_id)
+    if old != (sent.chat_id, sent.message_id):
+        await _strip(context.bot, old)
+
+
+def _prompt_of(draft: Draft) -> tuple[int, int] | None:
+    if draft.chat_id is None or draft.message_id is None:
+        return None
+    return draft.chat_id, draft.message_id
+
+
+async def _strip(bot: Bot, where: tuple[int, int] | None) -> None:
+    """Take the buttons off an old prompt (best effort: it may be gone)."""
+    if where is None:
+        return
+    try:
+        await bot.edit_message_reply_markup(chat_id=where[0], message_id=where[1])
+    except TelegramError as exc:
+        log.debug("old prompt %s not stripped: %s", where[1], type(exc).__name__)
+
+
+async def _alert(context: ApuriContext, alert: CrisisAlert | None) -> None:
+    if alert is None:
+        return
+    zone = context.bot_data.timezone
+    for coordinator in alert.coordinators:
+        text = crisis_alert(context.translator_for(coordinator), alert, zone)
+        await send(context.bot, coordinator, text)
+
+
+# --- submitting -----------------------------------------------------------------------------------
+
+
+async def _submit(query: CallbackQuery, context: ApuriContext, submitted: Submitted) -> None:
+    await query.answer(context.tr.plain("Thank you!"))
+    await edit(query, submitted_text(context.tr, submitted))
+    zone = context.bot_data.timezone
+    closed = submitted.closed
+    if closed is not None:
+        view = closed.view
+        await scrub(context, view.task, view.postal_code, closed.stale, closed.audience)
+        for person in closed.holders:
+            if person.id != context.actor.id:
+                await send(
+                    context.bot,
+                    person,
+                    context.translator_for(person).gettext(
+                        "{name} sent the report on task #{number}. Thank you both!",
+                        name=context.actor.name,
+                        number=view.task.id,
+                    ),
+                )
+    await _alert(context, submitted.alert)
+    for offered in submitted.offers:
+        await send_offers(context, offered.task, offered.postal_code, offered.recipients)
+    for notice in submitted.referrals:
+        for partner in notice.recipients:
+            text, keyboard = referral_for_partner(
+                context.translator_for(partner), notice.referral, notice.resident, taken=False
+            )
+            sent = await send(context.bot, partner, text, keyboard)
+            if sent is not None:
+                await context.services.outcomes.remember_referral_message(
+                    notice.referral.id, partner, sent.chat_id, sent.message_id
+                )
+    if submitted.worth_reporting:
+        for coordinator in submitted.coordinators:
+            text = report_for_coordinators(context.translator_for(coordinator), submitted, zone)
+            await send(context.bot, coordinator, text)
+
+
+# --- referrals ------------------------------------------------------------------------------------
+
+
+async def referral_press(update: Update, context: ApuriContext) -> None:
+    """A partner contact takes a referral, or marks it done."""
+    query = update.callback_query
+    assert query is not None
+    data = ReferralPress.parse(query.data)
+    outcomes = context.services.outcomes
+    if data.action == "take":
+        update_ = await outcomes.take_referral(context.actor, data.referral)
+        await query.answer(context.tr.plain("It is yours. Thank you!"))
+        await edit(
+            query,
+            *referral_for_partner(context.tr, update_.referral, update_.resident, taken=True),
+        )
+    elif data.action == "close":
+        update_ = await outcomes.close_referral(context.actor, data.referral)
+        await query.answer(context.tr.plain("Thank you!"))
+        await edit(query, referral_scrubbed(context.tr, update_.referral, context.actor.name))
+    else:
+        raise StaleStep
+    await _scrub_referral(context, update_)
+
+
+async def _scrub_referral(context: ApuriContext, update: ReferralUpdate) -> None:
+    done = []
+    taker = update.taker.name if update.taker else None
+    for chat_id, message_id, person in update.stale:
+        text = referral_scrubbed(translators()[person.language], update.referral, taker)
+        if await edit_message(context.bot, chat_id, message_id, text):
+            done.append(person)
+    await context.services.outcomes.forget_referral_messages(update.referral.id, done)
+
+
+# --- the timeline ---------------------------------------------------------------------------------
+
+
+@requires(Capability.MANAGE_RESIDENTS)
+async def show_timeline(update: Update, context: ApuriContext) -> None:
+    """Send a resident's timeline (coordinators only)."""
+    query = update.callback_query
+    assert query is not None
+    data = ShowTimeline.parse(query.data)
+    timeline = await context.services.outcomes.timeline(context.actor, data.resident)
+    await query.answer()
+    await context.bot.send_message(
+        context.actor.telegram_user_id,
+        timeline_text(context.tr, timeline, context.bot_data.timezone),
+    )
+
+
+# --- the clock ------------------------------------------------------------------------------------
+
+
+async def deliver_draft_sweep(context: ApuriContext) -> None:
+    """Remind owners of idle reports once; tell them when one expired."""
+    result = await context.services.outcomes.sweep()
+    for draft, task, person in result.reminders:
+        tr = context.translator_for(person)
+        await send(context.bot, person, *draft_reminder(tr, draft, task.id))
+    for draft, task, person in result.expired:
+        await _strip(context.bot, _prompt_of(draft))
+        await send(context.bot, person, draft_expired(context.translator_for(person), task.id))
+    if result.reminders or result.expired:
+        log.info("drafts: %d reminded, %d expired", len(result.reminders), len(result.expired))

@@ -13,6 +13,7 @@ from bot.app import ApuriApplication, build_application
 from bot.cli import main as cli_main
 from bot.config import Settings
 from tests.clock import FakeClock
+from tests.e2e.teams import team  # noqa: F401 - the shared cast of dispatch and outcome tests
 from tests.fakes import DEFAULT_TOKEN, FakeBotAPI, FakeUser
 
 

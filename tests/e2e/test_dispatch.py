@@ -7,102 +7,14 @@ resident's name, address or phone reaches a volunteer, and after closing none re
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
-import pytest
-
-from bot.domain.residents import ResidentInput
-from bot.domain.tasks import Priority, TaskKind, TaskState
-from bot.domain.windows import TimeWindow
+from bot.domain.tasks import TaskState
 from bot.i18n import translators
 from handlers.callback_data import TaskAction
-from handlers.jobs import SWEEP_JOB
 from tests.e2e.forms_helpers import home_visit_all_well
+from tests.e2e.teams import SECRETS, VOLUNTEERS
 
 fi, sv, en = translators()["fi"], translators()["sv"], translators()["en"]
-
-RESIDENT = ResidentInput(
-    name="Hilkka Testinen",
-    phone="+358401112233",
-    street_address="Kuusitie 7 B 12",
-    postal_code="70100",
-    municipality="Kuopio",
-    birth_year=1941,
-    language="fi",
-)
-SECRETS = ("Hilkka", "Testinen", "Kuusitie", "401112233", "40 111")
-VOLUNTEERS = (2001, 2002, 2003, 2004)
-
-
-class Team:
-    """A coordinator, two volunteer pairs and a resident, made through the real bot."""
-
-    def __init__(self, bot, telegram, users, people, resident) -> None:
-        self.bot = bot
-        self.telegram = telegram
-        self.aino, self.bertil, self.cecilia, self.daniel, self.eeva = users
-        self.people = people
-        self.resident = resident
-
-    @property
-    def services(self):
-        return self.bot.app.bot_data.services
-
-    @property
-    def coordinator(self):
-        return self.people["aino"]
-
-    async def task(self, *, hours: float = 3, start_in: float = 2, kind=TaskKind.HOME_VISIT):
-        now = self.bot.clock()
-        window = TimeWindow(
-            start=now + timedelta(hours=start_in), end=now + timedelta(hours=start_in + hours)
-        )
-        return await self.services.dispatch.create(
-            self.coordinator,
-            resident_id=self.resident.id,
-            kind=kind,
-            window=window,
-            priority=Priority.NORMAL,
-            details="Kauppakassi",
-        )
-
-    async def offer(self, task_id: int):
-        """Offer through /task N and the coordinator's button; return each volunteer's offer."""
-        view = await self.aino.ask(f"/task {task_id}")
-        await self.aino.click_and_wait(view, fi.plain("Offer to available pairs"))
-        await self.telegram.settle()
-        return {
-            user_id: next(
-                m for m in reversed(self.telegram.messages(user_id)) if f"#{task_id}" in m.text
-            )
-            for user_id in VOLUNTEERS
-        }
-
-    async def sweep(self) -> None:
-        (job,) = self.bot.app.job_queue.get_jobs_by_name(SWEEP_JOB)
-        await job.run(self.bot.app)
-        await self.telegram.settle()
-
-
-@pytest.fixture
-async def team(bot, telegram, register):
-    users = [
-        await register(1001, "Aino", "coordinator"),
-        await register(2001, "Bertil", "volunteer", language="sv"),
-        await register(2002, "Cecilia", "volunteer"),
-        await register(2003, "Daniel", "volunteer", language="en"),
-        await register(2004, "Eeva", "volunteer"),
-    ]
-    services = bot.app.bot_data.services
-    people = {
-        name: await services.people.identify(user.user_id)
-        for name, user in zip(("aino", "bertil", "cecilia", "daniel", "eeva"), users, strict=True)
-    }
-    aino = people["aino"]
-    await services.pairs.form(aino, people["bertil"].id, people["cecilia"].id)
-    await services.pairs.form(aino, people["daniel"].id, people["eeva"].id)
-    resident = (await services.residents.save(aino, RESIDENT)).resident
-    return Team(bot, telegram, users, people, resident)
 
 
 def volunteer_texts(telegram) -> list[str]:

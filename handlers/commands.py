@@ -45,6 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("open", N_("Unfinished tasks by state"), Capability.DISPATCH),
     Command("tasks", N_("Your tasks"), Capability.TAKE_TASKS),
     Command("task", N_("One task and its history: /task 12"), Capability.TAKE_TASKS),
+    Command("resume", N_("Continue an unfinished report"), Capability.TAKE_TASKS),
     Command("pair", N_("Volunteer pairs: form and dissolve"), Capability.DISPATCH),
     Command("available", N_("Take offers again"), Capability.SET_AVAILABILITY),
     Command("away", N_("Take no offers for now"), Capability.SET_AVAILABILITY),

@@ -29,11 +29,10 @@ from bot.services.outcomes import (
     TimelineEntry,
 )
 from handlers.callback_data import FormPress, ReferralPress
-from handlers.render import babel_locale, local_time
-from handlers.tasks_render import REASON_NAMES, kind_name
+from handlers.render import LANGUAGE_NAMES, babel_locale, local_time
+from handlers.tasks_render import REASON_NAMES, follow_up_text, kind_name
 
 __all__ = [
-    "CAUSE_NAMES",
     "answer_text",
     "cancel_keyboard",
     "crisis_alert",
@@ -51,12 +50,6 @@ __all__ = [
     "timeline_text",
 ]
 
-CAUSE_NAMES: dict[str, str] = {
-    "revisit": N_("nobody was at home on the last visit"),
-    "phone_unreached": N_("the resident could not be reached by phone"),
-    "errands": N_("the resident needs errands run"),
-    "food_help": N_("the resident needs food help"),
-}
 NOTICE_NAMES: dict[NoticeKind, str] = {
     NoticeKind.UNREACHABLE: N_(
         "Nobody was at home on the second visit either: please decide how to reach the resident."
@@ -535,9 +528,7 @@ def referral_for_partner(
     ]
     if resident.phone:
         lines.append(tr.gettext("Phone: {phone}", phone=resident.phone))
-    lines.append(
-        tr.gettext("Language: {language}", language=tr.plain(_LANGUAGE_NAMES[resident.language]))
-    )
+    lines.append(tr.gettext("Language: {language}", language=LANGUAGE_NAMES[resident.language]))
     if taken:
         lines.append(tr.gettext("You took this referral. Mark it done once you have called."))
         button = InlineKeyboardButton(
@@ -548,9 +539,6 @@ def referral_for_partner(
             tr.plain("I'll take it"), callback_data=ReferralPress(referral.id, "take").pack()
         )
     return Html("\n".join(lines)), InlineKeyboardMarkup([[button]])
-
-
-_LANGUAGE_NAMES = {"fi": N_("Finnish"), "sv": N_("Swedish"), "en": N_("English")}
 
 
 def referral_scrubbed(tr: Translator, referral: ReferralRecord, taker_name: str | None) -> Html:
@@ -582,13 +570,8 @@ def _entry_text(tr: Translator, entry: TimelineEntry, timeline: Timeline) -> str
         text = tr.gettext(
             "task #{number} {kind} created", number=task.id, kind=kind_name(tr, task.kind)
         )
-        if task.follows_id is not None:
-            text += " " + tr.gettext(
-                "(follows #{number}: {cause})",
-                number=task.follows_id,
-                cause=tr.plain(CAUSE_NAMES.get(task.cause or "", N_("a follow-up"))),
-            )
-        return text
+        follow_up = follow_up_text(tr, task)
+        return text if follow_up is None else f"{text} · {follow_up}"
     if entry.outcome is not None:
         outcome = entry.outcome
         form = timeline.forms.get(outcome.form_id)

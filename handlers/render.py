@@ -11,6 +11,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.errors import (
     AlreadyRegistered,
     DomainError,
+    DraftNotFound,
+    DraftTaken,
     IllegalTransition,
     InvalidValue,
     InviteExpired,
@@ -24,8 +26,11 @@ from bot.domain.errors import (
     PairNotFound,
     PersonInPair,
     PersonNotFound,
+    ReferralNotFound,
+    ReferralTaken,
     ResidentNotFound,
     SelfManagement,
+    StaleStep,
     TaskNotFound,
     TooManyAttempts,
 )
@@ -324,6 +329,8 @@ def error_text(tr: Translator, error: DomainError, zone: ZoneInfo) -> Html:
     """Return the explanation of a broken rule, in the person's language."""
     if isinstance(error, NoAvailablePairs):
         return tr.gettext("No available pair covers this area right now. Assign it by hand.")
+    if isinstance(error, DraftTaken):
+        return tr.gettext("{name} is filling in the report on this task already.", name=error.name)
     if isinstance(error, TooManyAttempts):
         return tr.gettext(
             "Too many wrong codes. For your safety, try again after {time}.",
@@ -359,6 +366,13 @@ def error_text(tr: Translator, error: DomainError, zone: ZoneInfo) -> Html:
             "That pair no longer exists; it may have been dissolved already. "
             "Send /pair to see the pairs as they are now."
         ),
+        DraftNotFound: N_(
+            "This report is no longer open: it was sent, thrown away or it expired. "
+            "/resume shows your unfinished reports."
+        ),
+        StaleStep: N_("That was answered already. Please use the newest question."),
+        ReferralNotFound: N_("That referral was not found."),
+        ReferralTaken: N_("Someone else has taken this referral already."),
     }
     for kind in type(error).__mro__:
         if kind in messages:

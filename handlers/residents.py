@@ -24,7 +24,7 @@ from datetime import timedelta
 from enum import IntEnum
 from typing import Any
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -44,6 +44,7 @@ from handlers.callback_data import (
     ResidentFormAnswer,
     ResidentFormDone,
     ShowResident,
+    ShowTimeline,
 )
 from handlers.context import ApuriContext, requires
 from handlers.replies import edit
@@ -62,6 +63,7 @@ from handlers.residents_render import (
     saved_text,
     search_results,
     summary,
+    timeline_button,
     too_large_text,
     usage_text,
 )
@@ -341,10 +343,19 @@ async def show_resident(update: Update, context: ApuriContext) -> None:
     except ResidentNotFound:
         await query.answer(context.tr.plain("That resident was not found."), show_alert=True)
         return
-    keyboard = query.message.reply_markup if isinstance(query.message, Message) else None
+    rows = []
+    if isinstance(query.message, Message) and query.message.reply_markup is not None:
+        rows = [
+            list(row)
+            for row in query.message.reply_markup.inline_keyboard
+            if not any(ShowTimeline.matches()(button.callback_data) for button in row)
+        ]
+    rows.insert(0, [timeline_button(context.tr, resident.id)])
     await query.answer()
     await edit(
-        query, resident_card(context.tr, resident, tasks, context.bot_data.timezone), keyboard
+        query,
+        resident_card(context.tr, resident, tasks, context.bot_data.timezone),
+        InlineKeyboardMarkup(rows),
     )
 
 

@@ -22,7 +22,7 @@ from bot.domain.residents import FIELDS, OLDEST_BIRTH_YEAR, OPTIONAL_FIELDS, Res
 from bot.domain.tasks import Task
 from bot.i18n import N_, Html, Translator, escape
 from bot.services.residents import SEARCH_LIMIT, ImportReport, ResidentSave
-from handlers.callback_data import ResidentFormAnswer, ResidentFormDone, ShowResident
+from handlers.callback_data import ResidentFormAnswer, ResidentFormDone, ShowResident, ShowTimeline
 from handlers.render import LANGUAGE_NAMES, babel_locale
 from handlers.tasks_render import KIND_NAMES, STATE_NAMES
 
@@ -48,6 +48,7 @@ __all__ = [
     "saved_text",
     "search_results",
     "summary",
+    "timeline_button",
     "too_large_text",
     "usage_text",
 ]
@@ -380,6 +381,13 @@ def _task_line(tr: Translator, task: Task, zone: ZoneInfo) -> Html:
                 escape(_window_text(tr, task.window_start, task.window_end, zone)),
             ]
         )
+    )
+
+
+def timeline_button(tr: Translator, resident_id: int) -> InlineKeyboardButton:
+    """Return the button that shows a resident's timeline of tasks, outcomes and referrals."""
+    return InlineKeyboardButton(
+        tr.plain("🗂 Timeline"), callback_data=ShowTimeline(resident_id).pack()
     )
 
 

@@ -30,11 +30,13 @@ from handlers.callback_data import AssignMenu, AssignTo, NewTaskChoice, TaskActi
 from handlers.render import LANGUAGE_NAMES, babel_locale
 
 __all__ = [
+    "CAUSE_NAMES",
     "assign_keyboard",
     "card",
     "closed_text",
     "coordinator_view",
     "escalation_text",
+    "follow_up_text",
     "kind_name",
     "offer",
     "overdue_text",
@@ -123,6 +125,32 @@ def _headline(tr: Translator, task: Task, postal_code: str, zone: ZoneInfo) -> H
     return Html(" · ".join(parts))
 
 
+CAUSE_NAMES: dict[str, str] = {
+    "revisit": N_("nobody was at home on the last visit"),
+    "phone_unreached": N_("the resident could not be reached by phone"),
+    "errands": N_("the resident needs errands run"),
+    "food_help": N_("the resident needs food help"),
+}
+
+
+def follow_up_text(tr: Translator, task: Task) -> Html | None:
+    """Return `Follow-up of #12: why`, for a task created by an outcome's rules."""
+    if task.follows_id is None:
+        return None
+    cause = tr.plain(CAUSE_NAMES.get(task.cause or "", N_("a follow-up")))
+    return tr.gettext("Follow-up of #{number}: {cause}", number=task.follows_id, cause=cause)
+
+
+def _what_lines(tr: Translator, task: Task) -> list[Html]:
+    lines = []
+    follow_up = follow_up_text(tr, task)
+    if follow_up is not None:
+        lines.append(follow_up)
+    if task.details:
+        lines.append(tr.gettext("What: {details}", details=task.details))
+    return lines
+
+
 def _state_line(tr: Translator, task: Task) -> Html:
     state = tr.plain(STATE_NAMES[task.state])
     if task.state is TaskState.NOT_COMPLETED and task.reason is not None:
@@ -205,8 +233,7 @@ def card(
     if view.resident is None or task.state not in {TaskState.ACCEPTED, TaskState.STARTED}:
         return closed_text(tr, task, view.postal_code, zone), None
     lines = [_headline(tr, task, view.postal_code, zone), *_resident_lines(tr, view.resident)]
-    if task.details:
-        lines.append(tr.gettext("What: {details}", details=task.details))
+    lines += _what_lines(tr, task)
     if view.holder_name:
         lines.append(tr.gettext("Held by: {holder}", holder=view.holder_name))
     lines.append(_state_line(tr, task))
@@ -286,8 +313,7 @@ def coordinator_view(
     lines = [_headline(tr, task, view.postal_code, zone)]
     if view.resident is not None:
         lines += _resident_lines(tr, view.resident)
-    if task.details:
-        lines.append(tr.gettext("What: {details}", details=task.details))
+    lines += _what_lines(tr, task)
     lines.append(_state_line(tr, task))
     if view.holder_name:
         lines.append(tr.gettext("Held by: {holder}", holder=view.holder_name))

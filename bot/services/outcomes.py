@@ -353,8 +353,8 @@ class OutcomeService:
 
         try:
             return await self._apply(actor, draft.id, draft.revision, apply, typed=True)
-        except (DraftNotFound, NotYourTask, TaskNotFound):
-            return None  # the draft went away meanwhile: the text is not an answer
+        except (DraftNotFound, NotYourTask, TaskNotFound, IllegalTransition):
+            return None  # the draft or its task went away: the text is not an answer
 
     async def prompt_shown(self, draft_id: int, chat_id: int, message_id: int) -> None:
         """Remember the message that asks the draft's current question."""

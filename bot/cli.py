@@ -102,8 +102,8 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     if settings.telegram_bot_token is None:
         print(BOTFATHER_ADVICE, file=sys.stderr)
         return 2
+    app = build_application(settings)  # reads the forms first: a broken one stops here
     asyncio.run(_apply_migrations(settings))  # each applied migration is logged
-    app = build_application(settings)
     try:
         app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     except InvalidToken:

@@ -71,3 +71,64 @@ def test_an_unknown_role_is_refused_by_the_parser(tmp_path):
     result = run(["invite", "--role", "king"], tmp_path)
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+GOOD_FORM = """\
+id: home_visit
+version: 2
+task_kinds: [home_visit, conversation_help]
+title: {fi: Käynti, sv: Besök, en: Visit}
+questions:
+  - id: contact
+    type: single
+    label: {fi: 'Tapasitko?', sv: 'Träffade du?', en: 'Did you meet?'}
+    choices:
+      - {value: met, label: {fi: Tapasin, sv: Träffade, en: Met}}
+      - {value: not_at_home, label: {fi: Ei kotona, sv: Inte hemma, en: Not at home}}
+  - id: note
+    type: text
+    required: false
+    relevant: "contact = 'met'"
+    label: {fi: Huomio, sv: Anteckning, en: Note}
+"""
+
+
+def test_forms_check_validates_a_file_and_names_the_problem(tmp_path):
+    good = tmp_path / "visit.yaml"
+    good.write_text(GOOD_FORM, encoding="utf-8")
+    result = run(["forms", "check", str(good)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "home_visit" in result.stdout and "2 questions" in result.stdout
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(GOOD_FORM.replace("contact = 'met'", "contact = 'mett'"), encoding="utf-8")
+    result = run(["forms", "check", str(broken)], tmp_path)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "broken.yaml" in line and "'note'" in line and "mett" in line
+    assert "Traceback" not in result.stderr
+
+
+def test_forms_check_without_files_checks_every_form_in_use(tmp_path):
+    result = run(["forms", "check"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    for form in ("home_visit", "phone_check", "errand", "delivery"):
+        assert f"'{form}'" in result.stdout
+
+
+def test_a_broken_custom_form_stops_the_start_naming_file_and_question(tmp_path):
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "visit.yaml").write_text(
+        GOOD_FORM.replace("type: text", "type: txt"), encoding="utf-8"
+    )
+    result = run(
+        ["run"],
+        tmp_path,
+        TELEGRAM_BOT_TOKEN="123456:" + "A" * 30,
+        TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot",
+        APURI_FORMS_DIR=str(forms),
+    )
+    assert result.returncode == 2
+    assert "visit.yaml" in result.stderr and "'note'" in result.stderr
+    assert "Traceback" not in result.stderr

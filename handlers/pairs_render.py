@@ -320,10 +320,13 @@ def areas_help(tr: Translator) -> Html:
     )
 
 
+_AREAS_NOT_VALID = N_("Those areas are not valid.")
+
+
 def areas_error(tr: Translator, reason: str) -> Html:
     """Return why typed areas were refused, and how to type them."""
     if reason == "areas.too_many":
         why = tr.gettext("That is too many areas: at most {n}.", n=MAX_AREAS)
     else:
-        why = tr.gettext(_AREA_REASONS.get(reason, N_("Those areas are not valid.")))
+        why = tr.gettext(_AREA_REASONS.get(reason, _AREAS_NOT_VALID))
     return Html(f"{why}\n{areas_help(tr)}")

@@ -133,11 +133,14 @@ CAUSE_NAMES: dict[str, str] = {
 }
 
 
+_SOME_FOLLOW_UP = N_("a follow-up")  # a cause this version does not know
+
+
 def follow_up_text(tr: Translator, task: Task) -> Html | None:
     """Return `Follow-up of #12: why`, for a task created by an outcome's rules."""
     if task.follows_id is None:
         return None
-    cause = tr.plain(CAUSE_NAMES.get(task.cause or "", N_("a follow-up")))
+    cause = tr.plain(CAUSE_NAMES.get(task.cause or "", _SOME_FOLLOW_UP))
     return tr.gettext("Follow-up of #{number}: {cause}", number=task.follows_id, cause=cause)
 
 

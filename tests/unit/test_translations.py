@@ -80,3 +80,19 @@ def test_finnish_is_really_finnish():
     assert translators()["fi"].plain("volunteer") != "volunteer"
     assert translators()["sv"].plain("volunteer") != "volunteer"
     assert translators()["en"].plain("volunteer") == "volunteer"
+
+
+N_LITERAL = re.compile(r'\bN_\(\s*"((?:[^"\\]|\\.)*)"\s*\)')
+
+
+def test_every_marked_literal_is_extracted():
+    """Babel does not see an N_(...) nested in another call's arguments: such a message would stay
+    English for everyone. Every marked literal in the code must reach the extracted messages."""
+    extracted = {m if isinstance(m, str) else m[0] for m in messages_in_code()}
+    missed = []
+    for folder in ("bot", "handlers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for literal in N_LITERAL.findall(path.read_text(encoding="utf-8")):
+                if literal not in extracted:
+                    missed.append(f"{path.relative_to(ROOT)}: {literal}")
+    assert not missed, missed

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, CallbackQuery, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -35,6 +35,7 @@ from handlers.forms_render import (
     referral_for_partner,
     referral_scrubbed,
     report_for_coordinators,
+    report_keyboard,
     submitted_text,
     timeline_text,
 )
@@ -245,8 +246,9 @@ async def _submit(query: CallbackQuery, context: ApuriContext, submitted: Submit
                 )
     if submitted.worth_reporting:
         for coordinator in submitted.coordinators:
-            text = report_for_coordinators(context.translator_for(coordinator), submitted, zone)
-            await send(context.bot, coordinator, text)
+            tr = context.translator_for(coordinator)
+            text = report_for_coordinators(tr, submitted, zone)
+            await send(context.bot, coordinator, text, report_keyboard(tr, submitted))
 
 
 # --- referrals ------------------------------------------------------------------------------------
@@ -265,6 +267,11 @@ async def referral_press(update: Update, context: ApuriContext) -> None:
             query,
             *referral_for_partner(context.tr, update_.referral, update_.resident, taken=True),
         )
+    elif data.action == "settle":
+        await outcomes.settle_referral(context.actor, data.referral)
+        await query.answer(context.tr.plain("Marked arranged. Thank you!"))
+        await _drop_button(query, data.pack())
+        return
     elif data.action == "close":
         update_ = await outcomes.close_referral(context.actor, data.referral)
         await query.answer(context.tr.plain("Thank you!"))
@@ -272,6 +279,21 @@ async def referral_press(update: Update, context: ApuriContext) -> None:
     else:
         raise StaleStep
     await _scrub_referral(context, update_)
+
+
+async def _drop_button(query: CallbackQuery, data: str) -> None:
+    """Take the pressed button off the message, keeping the others."""
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
+    rows = [
+        [b for b in row if b.callback_data != data] for row in message.reply_markup.inline_keyboard
+    ]
+    keyboard = InlineKeyboardMarkup([row for row in rows if row]) if any(rows) else None
+    try:
+        await query.edit_message_reply_markup(reply_markup=keyboard)
+    except TelegramError as exc:
+        log.debug("button not dropped: %s", type(exc).__name__)
 
 
 async def _scrub_referral(context: ApuriContext, update: ReferralUpdate) -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "referral_for_partner",
     "referral_scrubbed",
     "report_for_coordinators",
+    "report_keyboard",
     "submitted_text",
     "timeline_text",
 ]
@@ -485,6 +486,29 @@ def report_for_coordinators(tr: Translator, submitted: Submitted, zone: ZoneInfo
     return Html("\n".join(lines))
 
 
+def report_keyboard(tr: Translator, submitted: Submitted) -> InlineKeyboardMarkup | None:
+    """Return a button per referral the coordinators arrange themselves, to mark it arranged."""
+    rows = []
+    for notice in submitted.referrals:
+        referral = notice.referral
+        if referral.state is ReferralState.NEW and not notice.recipients:
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        tr.plain("✔ Arranged: {kind}", kind=_referral_kind(tr, referral)),
+                        callback_data=ReferralPress(referral.id, "settle").pack(),
+                    )
+                ]
+            )
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _referral_kind(tr: Translator, referral: ReferralRecord) -> str:
+    if referral.kind == ReferralKind.PARISH.value:
+        return tr.plain("conversation help (parish)")
+    return tr.plain("home-care services")
+
+
 def _need_names(tr: Translator, submitted: Submitted) -> list[str]:
     try:
         question = submitted.form.question("needs")
@@ -576,13 +600,11 @@ def _entry_text(tr: Translator, entry: TimelineEntry, timeline: Timeline) -> str
         outcome = entry.outcome
         form = timeline.forms.get(outcome.form_id)
         parts = []
-        for key, value in entry.answers.items():
-            if key == "note" or form is None:
+        questions = form.questions if form is not None else []
+        for question in questions:  # in the form's order, not the stored order
+            if question.id == "note" or question.id not in entry.answers:
                 continue
-            try:
-                question = form.question(key)
-            except KeyError:
-                continue
+            value = entry.answers[question.id]
             parts.append(
                 f"{escape(question.label.get(tr.language))}: "
                 f"<i>{escape(answer_text(tr, question, _typed(question, value)))}</i>"
@@ -601,13 +623,8 @@ def _entry_text(tr: Translator, entry: TimelineEntry, timeline: Timeline) -> str
         )
     referral = entry.referral
     assert referral is not None
-    kind = (
-        tr.plain("conversation help (parish)")
-        if referral.kind == ReferralKind.PARISH.value
-        else tr.plain("home-care services")
-    )
     state = tr.plain(_REFERRAL_STATES[referral.state])
-    return tr.gettext("referral: {kind}, {state}", kind=kind, state=state)
+    return tr.gettext("referral: {kind}, {state}", kind=_referral_kind(tr, referral), state=state)
 
 
 _REFERRAL_STATES = {

@@ -10,7 +10,8 @@ A referral passes a need on: conversation help to the parish, **only with the re
 (`consent=False` referrals are `noted` and never leave the coordinators), home-care services to the
 coordinators. A parish referral is `new` until a partner contact takes it, then `taken` until they
 close it; the resident's name and phone are shown only to the partners of the parish while it is
-new, and only to the one who took it while it is taken.
+new, and only to the one who took it while it is taken. A referral without a partner organisation
+(home care, or no parish contact configured) is the coordinators' to arrange and mark `closed`.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class OutcomeRecord(BaseModel):
 class ReferralState(StrEnum):
     """Where a referral is."""
 
-    NOTED = "noted"  # the need is recorded; nothing was passed on (no consent, or nobody to ask)
+    NOTED = "noted"  # the need is recorded; nothing was passed on (the resident did not consent)
     NEW = "new"
     TAKEN = "taken"
     CLOSED = "closed"

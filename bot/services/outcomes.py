@@ -502,6 +502,24 @@ class OutcomeService:
             resident = await self._resident_by_id(referral.resident_id)
         return ReferralUpdate(referral=referral, resident=resident, taker=actor, stale=stale)
 
+    async def settle_referral(self, actor: Person, referral_id: int) -> ReferralRecord:
+        """A coordinator marks a referral arranged (home care, or one without a parish contact)."""
+        require(actor, Capability.DISPATCH)
+        async with self._uow.transaction():
+            referral = await self._uow.outcomes.referral(referral_id)
+            if referral is None or referral.state is ReferralState.NOTED:
+                raise ReferralNotFound
+            if referral.state is ReferralState.CLOSED:
+                return referral  # a double tap, or another coordinator was quicker
+            if referral.state is ReferralState.TAKEN:
+                raise ReferralTaken  # a partner contact has it: they close it
+            closed = referral.model_copy(
+                update={"state": ReferralState.CLOSED, "closed_at": self._clock()}
+            )
+            if not await self._uow.outcomes.save_referral(closed, referral.state):
+                raise ReferralTaken
+            return closed
+
     async def forget_referral_messages(self, referral_id: int, people: Iterable[Person]) -> None:
         """Forget messages that were scrubbed."""
         ids = sorted({p.id for p in people})
@@ -551,8 +569,9 @@ class OutcomeService:
             entries.append(
                 TimelineEntry(at=alert.at, alert=alert, actor_name=await name(alert.raised_by))
             )
-        order = {"task": 0, "outcome": 1, "alert": 2, "referral": 3}
-        entries.sort(key=lambda e: (e.at, order[_entry_kind(e)]))
+        # At one moment: a task, then the outcome, its alert, the follow-ups it made, its referrals.
+        order = {"task": 0, "outcome": 1, "alert": 2, "follow-up": 3, "referral": 4}
+        entries.sort(key=lambda e: (e.at, order[_entry_kind(e)], _entry_id(e)))
         return Timeline(
             resident=resident, entries=entries, forms={form.id: form for form in self.forms}
         )
@@ -784,10 +803,12 @@ class OutcomeService:
         referral = await self._uow.outcomes.referral(referral_id)
         if referral is None or referral.organisation_id is None:
             raise ReferralNotFound
+        organisation = actor.organisation
         if not (
             actor.active
             and Role.PARTNER in actor.roles
-            and actor.organisation_id == referral.organisation_id
+            and organisation is not None
+            and organisation.id == referral.organisation_id
         ):
             raise NotAllowed("referral")
         return referral
@@ -840,9 +861,16 @@ def _answers(text: str) -> dict[str, Answer]:
 
 def _entry_kind(entry: TimelineEntry) -> str:
     if entry.task is not None:
-        return "task"
+        return "task" if entry.task.follows_id is None else "follow-up"
     if entry.outcome is not None:
         return "outcome"
     if entry.alert is not None:
         return "alert"
     return "referral"
+
+
+def _entry_id(entry: TimelineEntry) -> int:
+    for record in (entry.task, entry.outcome, entry.alert, entry.referral):
+        if record is not None:
+            return record.id
+    return 0

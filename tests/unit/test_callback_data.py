@@ -31,7 +31,7 @@ values = st.one_of(
     st.builds(SetRole, ids, roles, st.booleans()),
     st.builds(ChooseInviteRole, roles, ids),
     st.builds(FormPress, ids, ids, st.sampled_from(list("cdsbejxynkr")), st.integers(0, 99)),
-    st.builds(ReferralPress, ids, st.sampled_from(["take", "close"])),
+    st.builds(ReferralPress, ids, st.sampled_from(["take", "close", "settle"])),
     st.builds(ShowTimeline, ids),
 )
 

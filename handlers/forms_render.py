@@ -79,7 +79,10 @@ _REJECTIONS: dict[RejectCode, str] = {
 def prompt(tr: Translator, step: FormStep, zone: ZoneInfo) -> tuple[Html, InlineKeyboardMarkup]:
     """Return the message that asks the current question, or shows the summary."""
     if step.question is None:
-        return _summary(tr, step, zone), _summary_keyboard(tr, step)
+        summary = _summary(tr, step, zone)
+        if step.rejection is not None:
+            summary = Html(f"⚠️ {rejection_text(tr, step.rejection, None)}\n\n{summary}")
+        return summary, _summary_keyboard(tr, step)
     question = step.question
     lines = [_heading(tr, step)]
     if step.rejection is not None:

@@ -30,6 +30,9 @@ _REFERRAL = (
 )
 
 
+_NEXT_SEQ = "(SELECT COALESCE(MAX(active_seq), 0) + 1 FROM form_drafts)"
+
+
 def _draft(row: aiosqlite.Row) -> Draft:
     return Draft(
         id=row["id"],
@@ -124,9 +127,9 @@ class SqliteOutcomes:
         return _draft(row) if row else None
 
     async def drafts_of(self, person_id: int) -> list[Draft]:
-        """Return a person's drafts, the most recently touched first."""
+        """Return a person's drafts, the one they worked on last (answered or shown) first."""
         rows = await self._db.fetch_all(
-            _DRAFT + "WHERE person_id = ? ORDER BY updated_at DESC, id DESC", (person_id,)
+            _DRAFT + "WHERE person_id = ? ORDER BY active_seq DESC, id DESC", (person_id,)
         )
         return [_draft(row) for row in rows]
 
@@ -136,15 +139,16 @@ class SqliteOutcomes:
         """Write a step if the draft is still at `expected_revision`; the revision grows by one."""
         cursor = await self._db.connection.execute(
             "UPDATE form_drafts SET progress = ?, revision = revision + 1, updated_at = ?,"
-            " reminded_at = NULL WHERE id = ? AND revision = ?",
+            f" reminded_at = NULL, active_seq = {_NEXT_SEQ} WHERE id = ? AND revision = ?",
             (progress, to_db_time(at), draft_id, expected_revision),
         )
         return cursor.rowcount == 1
 
     async def set_prompt(self, draft_id: int, chat_id: int | None, message_id: int | None) -> None:
-        """Remember the message that asks the current question."""
+        """Remember the message that asks the current question; the draft becomes the active one."""
         await self._db.connection.execute(
-            "UPDATE form_drafts SET chat_id = ?, message_id = ? WHERE id = ?",
+            f"UPDATE form_drafts SET chat_id = ?, message_id = ?, active_seq = {_NEXT_SEQ}"
+            " WHERE id = ?",
             (chat_id, message_id, draft_id),
         )
 

@@ -21,11 +21,13 @@ CREATE TABLE form_drafts (
     chat_id       INTEGER,                       -- the message that asks the current question
     message_id    INTEGER,
     alerted_at    TEXT,                          -- the coordinators were alerted (urgent, health)
+    active_seq    INTEGER NOT NULL DEFAULT 0,    -- grows when the owner works on it: typed text
+                                                 -- answers the owner's most recently active draft
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
     reminded_at   TEXT
 );
-CREATE INDEX form_drafts_person ON form_drafts (person_id, updated_at);
+CREATE INDEX form_drafts_person ON form_drafts (person_id, active_seq);
 CREATE INDEX form_drafts_updated ON form_drafts (updated_at);
 
 -- Every submitted form: the answers and what the rules decided, as validated JSON.

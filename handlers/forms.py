@@ -37,6 +37,7 @@ from handlers.forms_render import (
     report_for_coordinators,
     report_keyboard,
     submitted_text,
+    thrown_away,
     timeline_text,
 )
 from handlers.replies import edit
@@ -112,18 +113,11 @@ async def form_press(update: Update, context: ApuriContext) -> None:
         await _submit(query, context, await outcomes.submit(actor, draft_id, revision))
     elif op == "y":
         task = await outcomes.cancel(actor, draft_id, revision)
-        await query.answer()
-        await edit(
-            query,
-            context.tr.gettext(
-                "The report was thrown away. Task #{number} is still yours: "
-                "press Report on its card when you are ready.",
-                number=task.id,
-            ),
-        )
+        await _answer(query)
+        await edit(query, thrown_away(context.tr, task.id))
     elif op in {"e", "x", "n", "r"}:
         step = await outcomes.resume(actor, draft_id)
-        if step.draft.revision != revision:
+        if op != "r" and step.draft.revision != revision:  # Continue shows it as it is now
             raise StaleStep
         await query.answer()
         if op == "r":
@@ -148,21 +142,29 @@ async def typed(update: Update, context: ApuriContext) -> None:
     if step is None:
         await start.unknown(update, context)
         return
+    await _alert(context, step.alert)  # first: nothing the chat does may hold the alert up
     if step.crisis:
         await message.reply_text(crisis_notice(context.tr))
     await _show_below(context, step)
-    await _alert(context, step.alert)
 
 
 async def _stepped(query: CallbackQuery, context: ApuriContext, step: FormStep) -> None:
-    await query.answer()
+    await _alert(context, step.alert)  # first: nothing the chat does may hold the alert up
+    await _answer(query)
     if step.crisis:
         await _strip(context.bot, _prompt_of(step.draft))
         await context.bot.send_message(context.actor.telegram_user_id, crisis_notice(context.tr))
         await _show_below(context, step)
     else:
         await _show_here(query, context, step)
-    await _alert(context, step.alert)
+
+
+async def _answer(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer the press; a press too old to answer (handled after a restart) is no fault."""
+    try:
+        await query.answer(text)
+    except TelegramError as exc:
+        log.info("press not answered: %s", type(exc).__name__)
 
 
 async def _show_here(query: CallbackQuery, context: ApuriContext, step: FormStep) -> None:
@@ -201,20 +203,31 @@ async def _strip(bot: Bot, where: tuple[int, int] | None) -> None:
 
 
 async def _alert(context: ApuriContext, alert: CrisisAlert | None) -> None:
+    """Alert every coordinator; once one has it, it is recorded (else the sweep sends it again)."""
     if alert is None:
         return
     zone = context.bot_data.timezone
+    delivered = 0
     for coordinator in alert.coordinators:
         text = crisis_alert(context.translator_for(coordinator), alert, zone)
-        await send(context.bot, coordinator, text)
+        if await send(context.bot, coordinator, text) is not None:
+            delivered += 1
+    if delivered:
+        await context.services.outcomes.alert_delivered(alert.alert_id)
+    else:
+        log.error("crisis alert %d reached no coordinator; retrying", alert.alert_id)
 
 
 # --- submitting -----------------------------------------------------------------------------------
 
 
 async def _submit(query: CallbackQuery, context: ApuriContext, submitted: Submitted) -> None:
-    await query.answer(context.tr.plain("Thank you!"))
-    await edit(query, submitted_text(context.tr, submitted))
+    await _alert(context, submitted.alert)
+    await _answer(query, context.tr.plain("Thank you!"))
+    try:
+        await edit(query, submitted_text(context.tr, submitted))
+    except TelegramError as exc:  # the rest must still reach the others
+        log.warning("submitted report not shown: %s", type(exc).__name__)
     zone = context.bot_data.timezone
     closed = submitted.closed
     if closed is not None:
@@ -231,7 +244,6 @@ async def _submit(query: CallbackQuery, context: ApuriContext, submitted: Submit
                         number=view.task.id,
                     ),
                 )
-    await _alert(context, submitted.alert)
     for offered in submitted.offers:
         await send_offers(context, offered.task, offered.postal_code, offered.recipients)
     for notice in submitted.referrals:
@@ -241,9 +253,11 @@ async def _submit(query: CallbackQuery, context: ApuriContext, submitted: Submit
             )
             sent = await send(context.bot, partner, text, keyboard)
             if sent is not None:
-                await context.services.outcomes.remember_referral_message(
+                taken = await context.services.outcomes.remember_referral_message(
                     notice.referral.id, partner, sent.chat_id, sent.message_id
                 )
+                if taken is not None:  # another partner was quicker than this send
+                    await _scrub_referral(context, taken)
     if submitted.worth_reporting:
         for coordinator in submitted.coordinators:
             tr = context.translator_for(coordinator)
@@ -262,19 +276,24 @@ async def referral_press(update: Update, context: ApuriContext) -> None:
     outcomes = context.services.outcomes
     if data.action == "take":
         update_ = await outcomes.take_referral(context.actor, data.referral)
-        await query.answer(context.tr.plain("It is yours. Thank you!"))
+        if update_.lost:
+            await _scrub_referral(context, update_)  # the presser's copy loses the contact
+            await query.answer(
+                context.tr.plain("Someone else has taken this referral already."), show_alert=True
+            )
+            return
+        await _answer(query, context.tr.plain("It is yours. Thank you!"))
         await edit(
             query,
             *referral_for_partner(context.tr, update_.referral, update_.resident, taken=True),
         )
     elif data.action == "settle":
-        await outcomes.settle_referral(context.actor, data.referral)
-        await query.answer(context.tr.plain("Marked arranged. Thank you!"))
+        update_ = await outcomes.settle_referral(context.actor, data.referral)
+        await _answer(query, context.tr.plain("Marked arranged. Thank you!"))
         await _drop_button(query, data.pack())
-        return
     elif data.action == "close":
         update_ = await outcomes.close_referral(context.actor, data.referral)
-        await query.answer(context.tr.plain("Thank you!"))
+        await _answer(query, context.tr.plain("Thank you!"))
         await edit(query, referral_scrubbed(context.tr, update_.referral, context.actor.name))
     else:
         raise StaleStep
@@ -333,7 +352,12 @@ async def deliver_draft_sweep(context: ApuriContext) -> None:
         tr = context.translator_for(person)
         await send(context.bot, person, *draft_reminder(tr, draft, task.id))
     for draft, task, person in result.expired:
-        await _strip(context.bot, _prompt_of(draft))
-        await send(context.bot, person, draft_expired(context.translator_for(person), task.id))
+        tr = context.translator_for(person)
+        where = _prompt_of(draft)
+        if where is not None:  # the last question or summary may show answers: replace it
+            await edit_message(context.bot, *where, thrown_away(tr, task.id))
+        await send(context.bot, person, draft_expired(tr, task.id))
+    for alert in result.alerts:
+        await _alert(context, alert)
     if result.reminders or result.expired:
         log.info("drafts: %d reminded, %d expired", len(result.reminders), len(result.expired))

@@ -48,6 +48,7 @@ __all__ = [
     "report_for_coordinators",
     "report_keyboard",
     "submitted_text",
+    "thrown_away",
     "timeline_text",
 ]
 
@@ -233,13 +234,25 @@ def _summary(tr: Translator, step: FormStep, zone: ZoneInfo) -> Html:
         "",
     ]
     for question, value in step.summary:
-        lines.append(
-            f"• {escape(question.label.get(tr.language))}\n"
-            f"   <b>{escape(answer_text(tr, question, value))}</b>"
-        )
+        shown = answer_text(tr, question, value)
+        if len(shown) > _SUMMARY_ANSWER:
+            shown = shown[: _SUMMARY_ANSWER - 1] + "…"
+        lines.append(f"• {escape(question.label.get(tr.language))}\n   <b>{escape(shown)}</b>")
     lines.append("")
     lines.append(tr.gettext("Submit sends the report; Edit changes an answer."))
-    return Html("\n".join(lines))
+    return Html(_fit_summary(lines))
+
+
+def _fit_summary(lines: list[str], limit: int = 4000) -> str:
+    """Keep a summary within one message: drop whole answers from the middle if it must."""
+    text = "\n".join(lines)
+    while len(text) > limit and len(lines) > 5:
+        del lines[len(lines) // 2]
+        text = "\n".join(lines)
+    return text
+
+
+_SUMMARY_ANSWER = 300  # characters of one answer in the summary: a long form must still fit
 
 
 def _summary_keyboard(tr: Translator, step: FormStep) -> InlineKeyboardMarkup:
@@ -326,6 +339,15 @@ def draft_reminder(tr: Translator, draft: Draft, task_id: int) -> tuple[Html, In
             number=task_id,
         ),
         InlineKeyboardMarkup([[InlineKeyboardButton(tr.plain("Continue"), callback_data=press)]]),
+    )
+
+
+def thrown_away(tr: Translator, task_id: int) -> Html:
+    """Return what replaces a report's last question when its answers are thrown away."""
+    return tr.gettext(
+        "The report was thrown away. Task #{number} is still yours: "
+        "press Report on its card when you are ready.",
+        number=task_id,
     )
 
 
@@ -459,6 +481,13 @@ def report_for_coordinators(tr: Translator, submitted: Submitted, zone: ZoneInfo
         )
     if decision.crisis:
         lines.append(tr.gettext("🚨 Marked urgent or a health concern (alerted at once)."))
+    elif submitted.alerted_earlier:
+        lines.append(
+            tr.gettext(
+                "🚨 An urgent alert went out while the report was filled in; "
+                "the answers sent in the end do not mark it urgent."
+            )
+        )
     for notice in decision.notices:
         lines.append("• " + tr.gettext(NOTICE_NAMES[notice]))
     if decision.needs:

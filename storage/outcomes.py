@@ -82,6 +82,12 @@ def _referral(row: aiosqlite.Row) -> ReferralRecord:
     )
 
 
+def _alert(row: aiosqlite.Row) -> AlertRecord:
+    return AlertRecord(
+        id=row[0], task_id=row[1], resident_id=row[2], raised_by=row[3], at=from_db_time(row[4])
+    )
+
+
 def _time(moment: datetime | None) -> str | None:
     return to_db_time(moment) if moment is not None else None
 
@@ -301,7 +307,7 @@ class SqliteOutcomes:
     async def remember_referral_message(
         self, chat_id: int, message_id: int, referral_id: int, person_id: int
     ) -> None:
-        """Remember a message that shows a referral with the resident's contact."""
+        """Remember a message that shows a referral (with the contact, until it is scrubbed)."""
         await self._db.connection.execute(
             "INSERT OR REPLACE INTO referral_messages (chat_id, message_id, referral_id, person_id)"
             " VALUES (?, ?, ?, ?)",
@@ -329,12 +335,32 @@ class SqliteOutcomes:
 
     async def add_alert(
         self, *, task_id: int, resident_id: int, raised_by: int | None, at: datetime
-    ) -> None:
-        """Record that coordinators were alerted about a task."""
-        await self._db.connection.execute(
-            "INSERT INTO alerts (task_id, resident_id, raised_by, at) VALUES (?, ?, ?, ?)",
+    ) -> int:
+        """Record an alert for the coordinators about a task; return its id."""
+        async with self._db.connection.execute(
+            "INSERT INTO alerts (task_id, resident_id, raised_by, at) VALUES (?, ?, ?, ?)"
+            " RETURNING id",
             (task_id, resident_id, raised_by, to_db_time(at)),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def mark_alert_delivered(self, alert_id: int, at: datetime) -> None:
+        """Record that a coordinator received the alert."""
+        await self._db.connection.execute(
+            "UPDATE alerts SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
+            (to_db_time(at), alert_id),
         )
+
+    async def undelivered_alerts(self, raised_before: datetime) -> list[AlertRecord]:
+        """Return alerts raised before `raised_before` that no coordinator has received yet."""
+        rows = await self._db.fetch_all(
+            "SELECT id, task_id, resident_id, raised_by, at FROM alerts"
+            " WHERE delivered_at IS NULL AND at <= ? ORDER BY id",
+            (to_db_time(raised_before),),
+        )
+        return [_alert(row) for row in rows]
 
     async def alerts_of_resident(self, resident_id: int) -> list[AlertRecord]:
         """Return every alert about a resident, oldest first."""
@@ -343,13 +369,4 @@ class SqliteOutcomes:
             " ORDER BY at, id",
             (resident_id,),
         )
-        return [
-            AlertRecord(
-                id=row[0],
-                task_id=row[1],
-                resident_id=row[2],
-                raised_by=row[3],
-                at=from_db_time(row[4]),
-            )
-            for row in rows
-        ]
+        return [_alert(row) for row in rows]

@@ -82,6 +82,7 @@ log = logging.getLogger(__name__)
 
 _NOT_REACHED = "no_answer"  # the phone check's contact answer that counts as one attempt
 _REVISIT = "revisit"
+_ALERT_GRACE = timedelta(minutes=1)  # the handler is still sending it
 
 
 class FormCatalog:
@@ -124,6 +125,7 @@ class FormCatalog:
 class CrisisAlert:
     """The coordinators must be told now: something is urgent, or a concern for health."""
 
+    alert_id: int
     view: TaskView  # with the resident's contact: coordinators may see it
     reporter: Person
     coordinators: list[Person]
@@ -174,6 +176,7 @@ class Submitted:
     coordinators: list[Person]
     alert: CrisisAlert | None
     prompt: tuple[int, int] | None  # the summary message, to be edited
+    alerted_earlier: bool = False  # an alert went out while filling in, whatever the end says
 
     @property
     def follow_ups(self) -> list[Task]:
@@ -191,6 +194,7 @@ class Submitted:
             or d.notices
             or d.crisis
             or d.needs
+            or self.alerted_earlier
         )
 
 
@@ -202,6 +206,7 @@ class ReferralUpdate:
     resident: Resident
     taker: Person | None
     stale: list[tuple[int, int, Person]]  # chat id, message id, reader
+    lost: bool = False  # the presser was too late: someone else has it
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +215,7 @@ class DraftSweep:
 
     reminders: list[tuple[Draft, Task, Person]] = field(default_factory=list)
     expired: list[tuple[Draft, Task, Person]] = field(default_factory=list)
+    alerts: list[CrisisAlert] = field(default_factory=list)  # no coordinator got them yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +274,9 @@ class OutcomeService:
             task = await self._held(actor, task_id)
             form = self.forms.for_kind(task.kind)
             draft = await self._uow.outcomes.draft_of_task(task.id)
+            if draft is not None and not self._form_fits(draft, task):
+                await self._uow.outcomes.delete_draft(draft.id)  # its form was removed or replaced
+                draft = None
             if draft is not None and draft.person_id != actor.id:
                 owner = await self._uow.people.get(draft.person_id)
                 holders = await self._dispatch.held_task_people(task)
@@ -298,9 +307,15 @@ class OutcomeService:
         steps = []
         for draft in await self._uow.outcomes.drafts_of(actor.id):
             task = await self._uow.tasks.get(draft.task_id)
-            if task is not None and task.held:
+            if task is None or not task.held or not self._form_fits(draft, task):
+                continue
+            if any(p.id == actor.id for p in await self._dispatch.held_task_people(task)):
                 steps.append(self._step(draft, task))
         return steps
+
+    def _form_fits(self, draft: Draft, task: Task) -> bool:
+        """Return whether the draft's form is still the one that closes its task."""
+        return self.forms.for_kind(task.kind).id == draft.form_id
 
     async def choose(self, actor: Person, draft_id: int, revision: int, index: int) -> FormStep:
         """Answer the current single-choice or yes/no question with the button at `index`."""
@@ -342,19 +357,22 @@ class OutcomeService:
         return await self._apply(actor, draft_id, revision, apply, needs_question=False)
 
     async def typed(self, actor: Person, text: str) -> FormStep | None:
-        """Answer the actor's most recent draft with typed text; None when no form is open."""
-        drafts = await self._uow.outcomes.drafts_of(actor.id)
-        if not drafts:
-            return None
-        draft = drafts[0]
+        """Answer the draft the actor worked on last with typed text; None when none is open."""
 
         def apply(form: Form, progress: Progress, _q: Question) -> Progress | Rejection:
             return engine.answer_text(form, progress, text, today=self._today())
 
-        try:
-            return await self._apply(actor, draft.id, draft.revision, apply, typed=True)
-        except (DraftNotFound, NotYourTask, TaskNotFound, IllegalTransition):
-            return None  # the draft or its task went away: the text is not an answer
+        for _attempt in range(3):  # two messages typed quickly: the second answers the next step
+            for draft in await self._uow.outcomes.drafts_of(actor.id):
+                try:
+                    return await self._apply(actor, draft.id, draft.revision, apply, typed=True)
+                except (DraftNotFound, NotYourTask, TaskNotFound, IllegalTransition):
+                    continue  # that draft's task has ended: the next one is the open form
+                except StaleStep:
+                    break  # answered meanwhile: read the draft again
+            else:
+                return None
+        raise StaleStep
 
     async def prompt_shown(self, draft_id: int, chat_id: int, message_id: int) -> None:
         """Remember the message that asks the draft's current question."""
@@ -449,17 +467,30 @@ class OutcomeService:
             coordinators=await self._dispatch.coordinators(),
             alert=alert,
             prompt=prompt,
+            alerted_earlier=draft.alerted_at is not None,
         )
 
     # --- referrals ------------------------------------------------------------------------------
 
     async def remember_referral_message(
         self, referral_id: int, person: Person, chat_id: int, message_id: int
-    ) -> None:
-        """Remember a message that shows a referral's contact, so it can be scrubbed later."""
+    ) -> ReferralUpdate | None:
+        """Remember a message that shows a referral's contact, so it can be scrubbed later.
+
+        When someone took the referral while it was still being sent, return what to scrub now.
+        """
         async with self._uow.transaction():
             await self._uow.outcomes.remember_referral_message(
                 chat_id, message_id, referral_id, person.id
+            )
+            referral = await self._uow.outcomes.referral(referral_id)
+            if referral is None or referral.state is ReferralState.NEW:
+                return None
+            return ReferralUpdate(
+                referral=referral,
+                resident=await self._resident_by_id(referral.resident_id),
+                taker=await self._uow.people.get(referral.taken_by or 0),
+                stale=[(chat_id, message_id, person)],
             )
 
     async def take_referral(self, actor: Person, referral_id: int) -> ReferralUpdate:
@@ -469,7 +500,15 @@ class OutcomeService:
             if referral.state is ReferralState.TAKEN and referral.taken_by == actor.id:
                 pass  # a double tap
             elif referral.state is not ReferralState.NEW:
-                raise ReferralTaken
+                # Too late: their copy loses the contact too.
+                taker = await self._uow.people.get(referral.taken_by or 0)
+                return ReferralUpdate(
+                    referral=referral,
+                    resident=await self._resident_by_id(referral.resident_id),
+                    taker=taker,
+                    stale=await self._referral_messages(referral.id, keep=None, only=actor.id),
+                    lost=True,
+                )
             else:
                 taken = referral.model_copy(
                     update={
@@ -502,23 +541,29 @@ class OutcomeService:
             resident = await self._resident_by_id(referral.resident_id)
         return ReferralUpdate(referral=referral, resident=resident, taker=actor, stale=stale)
 
-    async def settle_referral(self, actor: Person, referral_id: int) -> ReferralRecord:
+    async def settle_referral(self, actor: Person, referral_id: int) -> ReferralUpdate:
         """A coordinator marks a referral arranged (home care, or one without a parish contact)."""
         require(actor, Capability.DISPATCH)
         async with self._uow.transaction():
             referral = await self._uow.outcomes.referral(referral_id)
             if referral is None or referral.state is ReferralState.NOTED:
                 raise ReferralNotFound
-            if referral.state is ReferralState.CLOSED:
-                return referral  # a double tap, or another coordinator was quicker
             if referral.state is ReferralState.TAKEN:
                 raise ReferralTaken  # a partner contact has it: they close it
-            closed = referral.model_copy(
-                update={"state": ReferralState.CLOSED, "closed_at": self._clock()}
+            if referral.state is ReferralState.NEW:
+                closed = referral.model_copy(
+                    update={"state": ReferralState.CLOSED, "closed_at": self._clock()}
+                )
+                if not await self._uow.outcomes.save_referral(closed, ReferralState.NEW):
+                    raise ReferralTaken
+                referral = closed
+            # Closed now, or already (a double tap): nobody keeps a copy with the contact.
+            return ReferralUpdate(
+                referral=referral,
+                resident=await self._resident_by_id(referral.resident_id),
+                taker=None,
+                stale=await self._referral_messages(referral.id, keep=None),
             )
-            if not await self._uow.outcomes.save_referral(closed, referral.state):
-                raise ReferralTaken
-            return closed
 
     async def forget_referral_messages(self, referral_id: int, people: Iterable[Person]) -> None:
         """Forget messages that were scrubbed."""
@@ -595,6 +640,13 @@ class OutcomeService:
                     continue
                 await self._uow.outcomes.mark_reminded(draft.id, now)
                 result.reminders.append((draft, *found))
+        # A crisis alert that reached no coordinator (a fault after it was recorded, nobody
+        # reachable) is sent again on every run until one receives it.
+        for alert in await self._uow.outcomes.undelivered_alerts(now - _ALERT_GRACE):
+            task = await self._uow.tasks.get(alert.task_id)
+            reporter = await self._uow.people.get(alert.raised_by or 0)
+            if task is not None and reporter is not None:
+                result.alerts.append(await self._crisis(alert.id, task, reporter))
         return result
 
     # --- internals ------------------------------------------------------------------------------
@@ -675,16 +727,24 @@ class OutcomeService:
     async def _raise_alert(self, actor: Person, task: Task, draft: Draft) -> CrisisAlert:
         now = self._clock()
         await self._uow.outcomes.mark_alerted(draft.id, now)
-        await self._uow.outcomes.add_alert(
+        alert_id = await self._uow.outcomes.add_alert(
             task_id=task.id, resident_id=task.resident_id, raised_by=actor.id, at=now
         )
-        view = await self._dispatch.view_within(task, contact=True)
         log.warning("crisis alert raised on task %d", task.id)  # ids only: no personal data
+        return await self._crisis(alert_id, task, actor)
+
+    async def _crisis(self, alert_id: int, task: Task, reporter: Person) -> CrisisAlert:
         return CrisisAlert(
-            view=view,
-            reporter=actor,
+            alert_id=alert_id,
+            view=await self._dispatch.view_within(task, contact=True),
+            reporter=reporter,
             coordinators=await self._uow.people.active_with_role(Role.COORDINATOR),
         )
+
+    async def alert_delivered(self, alert_id: int) -> None:
+        """Record that a coordinator received a crisis alert."""
+        async with self._uow.transaction():
+            await self._uow.outcomes.mark_alert_delivered(alert_id, self._clock())
 
     async def _owned(self, actor: Person, draft_id: int) -> tuple[Draft, Task]:
         draft = await self._uow.outcomes.draft(draft_id)
@@ -814,13 +874,13 @@ class OutcomeService:
         return referral
 
     async def _referral_messages(
-        self, referral_id: int, *, keep: int | None
+        self, referral_id: int, *, keep: int | None, only: int | None = None
     ) -> list[tuple[int, int, Person]]:
         stale = []
         for chat_id, message_id, person_id in await self._uow.outcomes.referral_messages(
             referral_id
         ):
-            if person_id == keep:
+            if person_id == keep or (only is not None and person_id != only):
                 continue
             person = await self._uow.people.get(person_id)
             if person is not None:
@@ -842,6 +902,12 @@ def _choice_value(question: Question, index: int) -> Answer:
         if index not in (0, 1):
             raise StaleStep
         return index == 0
+    if question.type is QuestionType.SCALE:
+        low = question.min if question.min is not None else 1
+        high = question.max if question.max is not None else 5
+        if not 0 <= index <= high - low:
+            raise StaleStep
+        return low + index
     if not 0 <= index < len(question.choices):
         raise StaleStep
     return question.choices[index].value

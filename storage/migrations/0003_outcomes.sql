@@ -11,7 +11,7 @@ CREATE INDEX tasks_follows ON tasks (follows_id) WHERE follows_id IS NOT NULL;
 -- engine's state as JSON; `revision` grows with every accepted step, and every button carries it,
 -- so a double tap or a stale button changes nothing.
 CREATE TABLE form_drafts (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: old buttons name old drafts
     task_id       INTEGER NOT NULL UNIQUE REFERENCES tasks (id) ON DELETE CASCADE,
     person_id     INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
     form_id       TEXT NOT NULL,
@@ -76,12 +76,15 @@ CREATE TABLE referral_messages (
 ) WITHOUT ROWID;
 CREATE INDEX referral_messages_referral ON referral_messages (referral_id);
 
--- Crisis alerts raised from a form (urgent, health concern): when, by whom, about which task.
+-- Crisis alerts raised from a form (urgent, health concern): when, by whom, about which task,
+-- and whether a coordinator has received it.
 CREATE TABLE alerts (
-    id           INTEGER PRIMARY KEY,
-    task_id      INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
-    resident_id  INTEGER NOT NULL REFERENCES residents (id),
-    raised_by    INTEGER REFERENCES people (id) ON DELETE SET NULL,
-    at           TEXT NOT NULL
+    id            INTEGER PRIMARY KEY,
+    task_id       INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    resident_id   INTEGER NOT NULL REFERENCES residents (id),
+    raised_by     INTEGER REFERENCES people (id) ON DELETE SET NULL,
+    at            TEXT NOT NULL,
+    delivered_at  TEXT            -- reached a coordinator; the sweep sends again until it has
 );
+CREATE INDEX alerts_undelivered ON alerts (at) WHERE delivered_at IS NULL;
 CREATE INDEX alerts_resident ON alerts (resident_id, at);

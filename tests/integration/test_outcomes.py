@@ -21,7 +21,7 @@ from bot.domain.windows import TimeWindow
 from bot.form_files import builtin_forms
 from bot.i18n import translators
 from bot.services.outcomes import FormCatalog, OutcomeService
-from handlers.forms_render import referral_for_coordinators
+from handlers.forms_render import referral_for_coordinators, report_for_coordinators
 from storage.outcomes import SqliteOutcomes
 from storage.store import SqliteStore
 from tests.integration.helpers import register
@@ -446,13 +446,18 @@ async def test_a_parish_contact_takes_and_closes_a_referral(services, clock, wor
     taken = await outcomes.take_referral(gustav, referral.id)
     assert taken.referral.state is ReferralState.TAKEN and taken.referral.taken_by == gustav.id
     assert [(chat, person.id) for chat, _m, person in taken.stale] == [(4002, helmi.id)]
-    with pytest.raises(ReferralTaken):
-        await outcomes.take_referral(helmi, referral.id)
+    # Helmi is too late: she is told so, and her own copy is to be scrubbed as well.
+    late = await outcomes.take_referral(helmi, referral.id)
+    assert late.lost and late.taker.id == gustav.id
+    assert [person.id for _c, _m, person in late.stale] == [helmi.id]
     with pytest.raises(ReferralTaken):
         await outcomes.close_referral(helmi, referral.id)
     closed = await outcomes.close_referral(gustav, referral.id)
     assert closed.referral.state is ReferralState.CLOSED
     assert gustav.id in [person.id for _c, _m, person in closed.stale]
+    # A copy whose send finished only after the referral was taken is scrubbed at once.
+    late_copy = await outcomes.remember_referral_message(referral.id, helmi, 4002, 99)
+    assert late_copy is not None and late_copy.stale == [(4002, 99, helmi)]
 
 
 # --- the not-at-home chain ----------------------------------------------------------------------
@@ -531,3 +536,65 @@ async def test_the_coordinators_are_alerted_once_per_report(services, clock, wor
     assert submitted.decision.crisis and submitted.alert is None
     alerts = [e.alert for e in (await timeline(services, world)).entries if e.alert]
     assert len(alerts) == 1 and alerts[0].raised_by == world.anna.id
+
+
+async def test_an_alert_no_coordinator_received_is_sent_again_until_one_does(
+    services, clock, world
+):
+    outcomes = services.outcomes
+    task = await held(services, clock, world)
+    step = await filled(outcomes, world.anna, task.id, ALL_WELL)
+    step = await outcomes.edit(world.anna, step.draft.id, step.draft.revision, 4)  # urgent
+    step = await outcomes.choose(world.anna, step.draft.id, step.draft.revision, 0)
+    raised = step.alert
+    assert raised is not None
+    assert (await outcomes.sweep()).alerts == []  # the handler is still sending it
+    clock.advance(minutes=2)
+    (again,) = (await outcomes.sweep()).alerts  # it did not reach anyone: again, and again
+    assert again.alert_id == raised.alert_id and again.view.resident is not None
+    assert [a.alert_id for a in (await outcomes.sweep()).alerts] == [raised.alert_id]
+    await outcomes.alert_delivered(raised.alert_id)
+    assert (await outcomes.sweep()).alerts == []
+
+
+async def test_the_retracted_alert_is_named_in_the_report(services, clock, world):
+    outcomes = services.outcomes
+    task = await held(services, clock, world)
+    step = await filled(outcomes, world.anna, task.id, ALL_WELL)
+    step = await outcomes.edit(world.anna, step.draft.id, step.draft.revision, 4)
+    step = await outcomes.choose(world.anna, step.draft.id, step.draft.revision, 0)  # urgent
+    step = await outcomes.edit(world.anna, step.draft.id, step.draft.revision, 4)
+    step = await outcomes.choose(world.anna, step.draft.id, step.draft.revision, 1)  # not after all
+    submitted = await outcomes.submit(world.anna, step.draft.id, step.draft.revision)
+    assert not submitted.decision.crisis and submitted.alerted_earlier
+    text = report_for_coordinators(translators()["en"], submitted, ZoneInfo("Europe/Helsinki"))
+    assert "urgent alert went out while the report was filled in" in text
+
+
+SCALE_FORM = """\
+id: errand
+version: 9
+task_kinds: [errand]
+title: {fi: Asiointi, sv: Ärende, en: Errand}
+questions:
+  - id: mood
+    type: scale
+    max: 10
+    label: {fi: Mieliala, sv: Humör, en: Mood}
+"""
+
+
+async def test_a_scale_is_answered_with_its_number_buttons(db, clock, world, services):
+    forms = FormCatalog(
+        [f for f in builtin_forms() if f.id != "errand"]
+        + [parse_form(SCALE_FORM, source="scale.yaml", fmt="yaml")]
+    )
+    outcomes = OutcomeService(
+        SqliteStore(db), clock, services.dispatch, forms, zone=ZoneInfo("Europe/Helsinki")
+    )
+    task = await held(services, clock, world, TaskKind.ERRAND)
+    step = await outcomes.begin(world.anna, task.id)
+    with pytest.raises(StaleStep):  # 1..10 is ten buttons: index 10 does not exist
+        await outcomes.choose(world.anna, step.draft.id, step.draft.revision, 10)
+    step = await outcomes.choose(world.anna, step.draft.id, step.draft.revision, 6)
+    assert step.question is None and step.progress.answers == {"mood": 7}

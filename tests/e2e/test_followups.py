@@ -439,6 +439,22 @@ async def test_urgent_alerts_the_coordinators_at_once_with_contact_and_reporter(
     )
 
 
+async def test_an_alert_that_reached_no_coordinator_is_sent_again(team, telegram, clock):
+    task, card = await accepted_visit(team)
+    telegram.block(1001)  # Aino cannot be reached when the volunteer answers
+    await fill(team.cecilia, card, "home_visit", "met", urgent=True)
+    assert alerts(telegram, task.id) == []
+    assert CRISIS_NOTICE in [m.text for m in telegram.messages(2002)]
+    telegram.unblock(1001)
+    clock.advance(minutes=2)
+    await team.sweep()
+    (alert,) = alerts(telegram, task.id)
+    assert NAME in alert and "Cecilia" in alert
+    clock.advance(minutes=2)
+    await team.sweep()
+    assert len(alerts(telegram, task.id)) == 1  # delivered now: not again
+
+
 async def test_a_health_concern_alerts_like_urgent(team, telegram):
     task, card = await accepted_visit(team)
     summary = await fill(team.cecilia, card, "home_visit", "met", needs=["health_concern"])

@@ -103,6 +103,8 @@ class FormCatalog:
                         problem=f"task kind '{kind.value}' is closed by form '{other.id}' too",
                     )
                 self._by_kind[kind] = form
+        for form in self._by_id.values():
+            _check_standard_questions(form)
         missing = [kind.value for kind in TaskKind if kind not in self._by_kind]
         if missing:
             raise FormError(
@@ -895,6 +897,35 @@ class OutcomeService:
         if resident is None:
             raise ResidentNotFound
         return resident
+
+
+# The follow-up rules read these questions by id; a form that uses an id must give it this type,
+# or its answers would silently switch the rules (and crisis alerts) off.
+_STANDARD_TYPES: dict[str, QuestionType] = {
+    "contact": QuestionType.SINGLE,
+    "delivered": QuestionType.YESNO,
+    "problems": QuestionType.MULTI,
+    "amount": QuestionType.INTEGER,
+    "all_right": QuestionType.YESNO,
+    "needs": QuestionType.MULTI,
+    "consent_parish": QuestionType.YESNO,
+    "urgent": QuestionType.YESNO,
+    "note": QuestionType.TEXT,
+}
+
+
+def _check_standard_questions(form: Form) -> None:
+    for question in form.questions:
+        wanted = _STANDARD_TYPES.get(question.id)
+        if wanted is not None and question.type is not wanted:
+            raise FormError(
+                source=form.id,
+                question=question.id,
+                problem=(
+                    f"the follow-up rules read '{question.id}' as a {wanted.value} question, "
+                    f"not {question.type.value}"
+                ),
+            )
 
 
 def _choice_value(question: Question, index: int) -> Answer:

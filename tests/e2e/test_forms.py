@@ -394,6 +394,8 @@ async def test_an_errand_with_problems_an_amount_and_a_note(team, telegram):
     prompt = await press(cecilia, prompt, button("Done ✔"))
     asks(prompt, form, "amount", "fi")
     prompt = await type_answer(team, CECILIA, "23")
+    asks(prompt, form, "urgent", "fi")  # asked on every errand: a crisis can meet anyone
+    prompt = await press(cecilia, prompt, button("No"))
     asks(prompt, form, "note", "fi")
     summary = await type_answer(team, CECILIA, "Kuitti jäi pöydälle.")
     assert is_summary(summary, "fi")
@@ -406,6 +408,7 @@ async def test_an_errand_with_problems_an_amount_and_a_note(team, telegram):
             "delivered": True,
             "problems": ["item_missing", "payment"],  # in the form's order, not the ticking order
             "amount": 23,
+            "urgent": False,
             "note": "Kuitti jäi pöydälle.",
         }
     ]
@@ -418,6 +421,8 @@ async def test_a_delivery_nobody_at_home(team, telegram):
     eeva, form = team.eeva, "delivery"
     asks(prompt, form, "contact", "fi")
     prompt = await press(eeva, prompt, choice(form, "contact", "not_at_home"))
+    asks(prompt, form, "urgent", "fi")
+    prompt = await press(eeva, prompt, button("No"))
     asks(prompt, form, "note", "fi")
     summary = await press(eeva, prompt, button("Skip"))
     closed = await submit(eeva, summary)
@@ -425,7 +430,9 @@ async def test_a_delivery_nobody_at_home(team, telegram):
     stored = (await task_view(team, task.id)).task
     assert stored.state is TaskState.NOT_COMPLETED
     assert stored.reason is UnfinishedReason.NOT_AT_HOME
-    assert await stored_answers(team, task.id) == [{"contact": "not_at_home", "note": None}]
+    assert await stored_answers(team, task.id) == [
+        {"contact": "not_at_home", "urgent": False, "note": None}
+    ]
     assert thanks(task.id, "fi") in closed.text
     assert_scrubbed(telegram, DANIEL, EEVA)
 
@@ -467,11 +474,18 @@ async def test_invalid_answers_are_asked_again_with_the_reason(team, telegram, b
     await refused(team, by, task.id, "5000", out_of_range)
     await refused(team, by, task.id, "-1", out_of_range)
     prompt = await type_answer(team, by, "25")
+    asks(prompt, form, "urgent", language)
+    prompt = await press(user, prompt, button("No", language))
     asks(prompt, form, "note", language)
     too_long = tr.gettext("That is too long: at most {maximum} characters, please.", maximum=500)
     await refused(team, by, task.id, "x" * 501, too_long)
     draft = await the_draft(team, by)
-    assert draft.progress.answers == {"delivered": True, "problems": None, "amount": 25}
+    assert draft.progress.answers == {
+        "delivered": True,
+        "problems": None,
+        "amount": 25,
+        "urgent": False,
+    }
     summary = await type_answer(team, by, "x" * 500)  # exactly the limit is fine
     assert is_summary(summary, language)
 

@@ -64,3 +64,14 @@ def test_the_same_id_twice_in_the_folder_is_refused(tmp_path):
 def test_a_missing_folder_is_named(tmp_path):
     with pytest.raises(FormError, match="not a folder"):
         load_catalog(tmp_path / "nowhere")
+
+
+def test_a_standard_question_of_the_wrong_type_is_refused(tmp_path):
+    (tmp_path / "visit.yaml").write_text(
+        VISIT.format(id="home_visit", kinds="home_visit, conversation_help")
+        .replace("id: contact", "id: urgent")
+        .replace("type: yesno", "type: text"),
+        encoding="utf-8",
+    )
+    with pytest.raises(FormError, match="read 'urgent' as a yesno question, not text"):
+        load_catalog(tmp_path)

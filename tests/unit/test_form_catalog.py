@@ -15,7 +15,7 @@ version: 3
 task_kinds: [{kinds}]
 title: {{fi: Käynti, sv: Besök, en: Visit}}
 questions:
-  - id: contact
+  - id: met
     type: yesno
     label: {{fi: Tapasitko, sv: Träffade du, en: Did you meet}}
 """

@@ -69,7 +69,7 @@ def test_a_missing_folder_is_named(tmp_path):
 def test_a_standard_question_of_the_wrong_type_is_refused(tmp_path):
     (tmp_path / "visit.yaml").write_text(
         VISIT.format(id="home_visit", kinds="home_visit, conversation_help")
-        .replace("id: contact", "id: urgent")
+        .replace("id: met", "id: urgent")
         .replace("type: yesno", "type: text"),
         encoding="utf-8",
     )

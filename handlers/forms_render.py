@@ -82,12 +82,12 @@ def prompt(tr: Translator, step: FormStep, zone: ZoneInfo) -> tuple[Html, Inline
     if step.question is None:
         summary = _summary(tr, step, zone)
         if step.rejection is not None:
-            summary = Html(f"⚠️ {rejection_text(tr, step.rejection, None)}\n\n{summary}")
+            summary = Html(f"⚠️ {rejection_text(tr, step.rejection)}\n\n{summary}")
         return summary, _summary_keyboard(tr, step)
     question = step.question
     lines = [_heading(tr, step)]
     if step.rejection is not None:
-        lines.append("⚠️ " + rejection_text(tr, step.rejection, question))
+        lines.append("⚠️ " + rejection_text(tr, step.rejection))
         lines.append("")
     lines.append(f"<b>{escape(question.label.get(tr.language))}</b>")
     if question.hint is not None:
@@ -127,7 +127,7 @@ def _how_to_answer(tr: Translator, question: Question) -> Html | None:
     return None
 
 
-def rejection_text(tr: Translator, rejection: Rejection, question: Question | None) -> Html:
+def rejection_text(tr: Translator, rejection: Rejection) -> Html:
     """Return why an answer was not accepted, in the person's language."""
     code = rejection.code
     if code is RejectCode.CONSTRAINT and rejection.message is not None:

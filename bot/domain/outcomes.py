@@ -42,10 +42,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 from typing import Final, TypeVar
 
+from bot.domain.forms.model import Answer, QuestionType
 from bot.domain.tasks import TaskKind, TaskState, UnfinishedReason
 
 __all__ = [
@@ -65,8 +65,10 @@ __all__ = [
     "NEED_RULES",
     "NOTE",
     "NOTE_MAX_LENGTH",
+    "PHONE_UNREACHED",
     "PROBLEMS",
-    "STANDARD_QUESTIONS",
+    "REVISIT",
+    "STANDARD_TYPES",
     "URGENT",
     "Answer",
     "Closing",
@@ -84,9 +86,6 @@ __all__ = [
     "is_crisis",
 ]
 
-Answer = str | list[str] | bool | int | date | None
-"""One answer of a form (the same union as the forms engine uses)."""
-
 # --- Standard question ids ------------------------------------------------------------------
 CONTACT: Final = "contact"  # single: how the contact went (values: `Contact`)
 DELIVERED: Final = "delivered"  # yesno: the errand was delivered
@@ -98,17 +97,21 @@ CONSENT_PARISH: Final = "consent_parish"  # yesno: may the parish get the name a
 URGENT: Final = "urgent"  # yesno: does the resident need a professional today?
 NOTE: Final = "note"  # text, optional
 
-STANDARD_QUESTIONS: Final[tuple[str, ...]] = (
-    CONTACT,
-    DELIVERED,
-    PROBLEMS,
-    AMOUNT,
-    ALL_RIGHT,
-    NEEDS,
-    CONSENT_PARISH,
-    URGENT,
-    NOTE,
-)
+# The type each standard question must have: with another type its answers would switch the rules
+# (and crisis alerts) off without anyone noticing, so the form catalog refuses such a form.
+STANDARD_TYPES: Final[Mapping[str, QuestionType]] = {
+    CONTACT: QuestionType.SINGLE,
+    DELIVERED: QuestionType.YESNO,
+    PROBLEMS: QuestionType.MULTI,
+    AMOUNT: QuestionType.INTEGER,
+    ALL_RIGHT: QuestionType.YESNO,
+    NEEDS: QuestionType.MULTI,
+    CONSENT_PARISH: QuestionType.YESNO,
+    URGENT: QuestionType.YESNO,
+    NOTE: QuestionType.TEXT,
+}
+REVISIT: Final = "revisit"  # the cause of a visit after one that found nobody at home
+PHONE_UNREACHED: Final = "phone_unreached"  # the cause of a visit after unanswered calls
 AMOUNT_MIN: Final = 0
 AMOUNT_MAX: Final = 1000
 NOTE_MAX_LENGTH: Final = 500
@@ -272,9 +275,9 @@ def _failed(reason: UnfinishedReason, *notices: NoticeKind, new: NewTask | None 
     return Closing(TaskState.NOT_COMPLETED, reason, (new,) if new else (), notices)
 
 
-_REVISIT = NewTask(_K.HOME_VISIT, "revisit")
-_CONVERSATION_REVISIT = NewTask(_K.CONVERSATION_HELP, "revisit")
-_VISIT_UNREACHED = NewTask(_K.HOME_VISIT, "phone_unreached")
+_REVISIT = NewTask(_K.HOME_VISIT, REVISIT)
+_CONVERSATION_REVISIT = NewTask(_K.CONVERSATION_HELP, REVISIT)
+_VISIT_UNREACHED = NewTask(_K.HOME_VISIT, PHONE_UNREACHED)
 
 CLOSING_QUESTION: Final[Mapping[TaskKind, str]] = {
     _K.HOME_VISIT: CONTACT,

@@ -50,6 +50,10 @@ from bot.domain.forms import (
     engine,
 )
 from bot.domain.outcomes import (
+    CONTACT,
+    REVISIT,
+    STANDARD_TYPES,
+    Contact,
     Decision,
     OutcomeFacts,
     ReferralKind,
@@ -80,8 +84,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_NOT_REACHED = "no_answer"  # the phone check's contact answer that counts as one attempt
-_REVISIT = "revisit"
 _ALERT_GRACE = timedelta(minutes=1)  # the handler is still sending it
 
 
@@ -177,7 +179,6 @@ class Submitted:
     referrals: list[ReferralNotice]
     coordinators: list[Person]
     alert: CrisisAlert | None
-    prompt: tuple[int, int] | None  # the summary message, to be edited
     alerted_earlier: bool = False  # an alert went out while filling in, whatever the end says
 
     @property
@@ -405,11 +406,12 @@ class OutcomeService:
             except FormIncomplete as exc:
                 raise InvalidValue("form", "incomplete") from exc
             resident = await self._resident(task)
+            failed_before = await self._failed_calls(task)
             decision = decide(
                 OutcomeFacts(
                     kind=task.kind,
                     answers=answers,
-                    failed_calls_before=await self._failed_calls(task),
+                    failed_calls_before=failed_before,
                     not_home_before=await self._not_home_before(task),
                     phone_attempts=self.phone_attempts,
                 )
@@ -427,7 +429,7 @@ class OutcomeService:
             closing = None
             attempt = None
             if decision.close is None:
-                attempt = (await self._failed_calls(task), self.phone_attempts)
+                attempt = (failed_before + 1, self.phone_attempts)  # this call did not get through
                 await self._dispatch.record_attempt_within(
                     actor, task, f"{attempt[0]}/{attempt[1]}"
                 )
@@ -448,11 +450,6 @@ class OutcomeService:
             if decision.crisis and draft.alerted_at is None:
                 alert = await self._raise_alert(actor, task, draft)
             await self._uow.outcomes.delete_draft(draft.id)
-            prompt = (
-                (draft.chat_id, draft.message_id)
-                if draft.chat_id is not None and draft.message_id is not None
-                else None
-            )
         closed = await self._dispatch.closed(closing) if closing is not None else None
         return Submitted(
             task=task,
@@ -468,7 +465,6 @@ class OutcomeService:
             referrals=referrals,
             coordinators=await self._dispatch.coordinators(),
             alert=alert,
-            prompt=prompt,
             alerted_earlier=draft.alerted_at is not None,
         )
 
@@ -488,60 +484,38 @@ class OutcomeService:
             referral = await self._uow.outcomes.referral(referral_id)
             if referral is None or referral.state is ReferralState.NEW:
                 return None
-            return ReferralUpdate(
-                referral=referral,
-                resident=await self._resident_by_id(referral.resident_id),
-                taker=await self._uow.people.get(referral.taken_by or 0),
-                stale=[(chat_id, message_id, person)],
-            )
+            taker = await self._uow.people.get(referral.taken_by or 0)
+            return await self._update(referral, taker, [(chat_id, message_id, person)])
 
     async def take_referral(self, actor: Person, referral_id: int) -> ReferralUpdate:
         """A partner contact takes a new referral; the others' copies are scrubbed."""
         async with self._uow.transaction():
             referral = await self._partner_referral(actor, referral_id)
-            if referral.state is ReferralState.TAKEN and referral.taken_by == actor.id:
-                pass  # a double tap
-            elif referral.state is not ReferralState.NEW:
-                # Too late: their copy loses the contact too.
+            if referral.state is ReferralState.NEW:
+                referral = await self._move(
+                    referral, ReferralState.TAKEN, taken_by=actor.id, taken_at=self._clock()
+                )
+            elif referral.state is not ReferralState.TAKEN or referral.taken_by != actor.id:
+                # Too late (a double tap of the taker is not): their copy loses the contact too.
                 taker = await self._uow.people.get(referral.taken_by or 0)
-                return ReferralUpdate(
-                    referral=referral,
-                    resident=await self._resident_by_id(referral.resident_id),
-                    taker=taker,
-                    stale=await self._referral_messages(referral.id, keep=None, only=actor.id),
-                    lost=True,
-                )
-            else:
-                taken = referral.model_copy(
-                    update={
-                        "state": ReferralState.TAKEN,
-                        "taken_by": actor.id,
-                        "taken_at": self._clock(),
-                    }
-                )
-                if not await self._uow.outcomes.save_referral(taken, ReferralState.NEW):
-                    raise ReferralTaken
-                referral = taken
+                stale = await self._referral_messages(referral.id, keep=None, only=actor.id)
+                return await self._update(referral, taker, stale, lost=True)
             stale = await self._referral_messages(referral.id, keep=actor.id)
-            resident = await self._resident_by_id(referral.resident_id)
-        return ReferralUpdate(referral=referral, resident=resident, taker=actor, stale=stale)
+            return await self._update(referral, actor, stale)
 
     async def close_referral(self, actor: Person, referral_id: int) -> ReferralUpdate:
         """The partner who took a referral marks it done; their copy is scrubbed too."""
         async with self._uow.transaction():
             referral = await self._partner_referral(actor, referral_id)
-            if referral.state is ReferralState.TAKEN and referral.taken_by == actor.id:
-                closed = referral.model_copy(
-                    update={"state": ReferralState.CLOSED, "closed_at": self._clock()}
-                )
-                if not await self._uow.outcomes.save_referral(closed, ReferralState.TAKEN):
-                    raise ReferralTaken
-                referral = closed
-            elif referral.state is not ReferralState.CLOSED or referral.taken_by != actor.id:
+            if referral.taken_by != actor.id or referral.state not in {
+                ReferralState.TAKEN,
+                ReferralState.CLOSED,  # a double tap
+            }:
                 raise ReferralTaken
+            if referral.state is ReferralState.TAKEN:
+                referral = await self._move(referral, ReferralState.CLOSED, closed_at=self._clock())
             stale = await self._referral_messages(referral.id, keep=None)
-            resident = await self._resident_by_id(referral.resident_id)
-        return ReferralUpdate(referral=referral, resident=resident, taker=actor, stale=stale)
+            return await self._update(referral, actor, stale)
 
     async def settle_referral(self, actor: Person, referral_id: int) -> ReferralUpdate:
         """A coordinator marks a referral arranged (home care, or one without a parish contact)."""
@@ -553,19 +527,35 @@ class OutcomeService:
             if referral.state is ReferralState.TAKEN:
                 raise ReferralTaken  # a partner contact has it: they close it
             if referral.state is ReferralState.NEW:
-                closed = referral.model_copy(
-                    update={"state": ReferralState.CLOSED, "closed_at": self._clock()}
-                )
-                if not await self._uow.outcomes.save_referral(closed, ReferralState.NEW):
-                    raise ReferralTaken
-                referral = closed
+                referral = await self._move(referral, ReferralState.CLOSED, closed_at=self._clock())
             # Closed now, or already (a double tap): nobody keeps a copy with the contact.
-            return ReferralUpdate(
-                referral=referral,
-                resident=await self._resident_by_id(referral.resident_id),
-                taker=None,
-                stale=await self._referral_messages(referral.id, keep=None),
-            )
+            stale = await self._referral_messages(referral.id, keep=None)
+            return await self._update(referral, None, stale)
+
+    async def _move(
+        self, referral: ReferralRecord, state: ReferralState, **changes: object
+    ) -> ReferralRecord:
+        """Write the referral's next state if nobody moved it meanwhile, else raise."""
+        moved = referral.model_copy(update={"state": state, **changes})
+        if not await self._uow.outcomes.save_referral(moved, referral.state):
+            raise ReferralTaken
+        return moved
+
+    async def _update(
+        self,
+        referral: ReferralRecord,
+        taker: Person | None,
+        stale: list[tuple[int, int, Person]],
+        *,
+        lost: bool = False,
+    ) -> ReferralUpdate:
+        return ReferralUpdate(
+            referral=referral,
+            resident=await self._resident_by_id(referral.resident_id),
+            taker=taker,
+            stale=stale,
+            lost=lost,
+        )
 
     async def forget_referral_messages(self, referral_id: int, people: Iterable[Person]) -> None:
         """Forget messages that were scrubbed."""
@@ -774,7 +764,7 @@ class OutcomeService:
     async def _failed_calls(self, task: Task) -> int:
         count = 0
         for outcome in await self._uow.outcomes.outcomes_of_task(task.id):
-            if _answers(outcome.answers).get("contact") == _NOT_REACHED:
+            if _answers(outcome.answers).get(CONTACT) == Contact.NO_ANSWER:
                 count += 1
         return count
 
@@ -783,7 +773,7 @@ class OutcomeService:
         count = 0
         current = task
         seen = {task.id}
-        while current.cause == _REVISIT and current.follows_id is not None:
+        while current.cause == REVISIT and current.follows_id is not None:
             before = await self._uow.tasks.get(current.follows_id)
             if before is None or before.id in seen:
                 break
@@ -899,24 +889,9 @@ class OutcomeService:
         return resident
 
 
-# The follow-up rules read these questions by id; a form that uses an id must give it this type,
-# or its answers would silently switch the rules (and crisis alerts) off.
-_STANDARD_TYPES: dict[str, QuestionType] = {
-    "contact": QuestionType.SINGLE,
-    "delivered": QuestionType.YESNO,
-    "problems": QuestionType.MULTI,
-    "amount": QuestionType.INTEGER,
-    "all_right": QuestionType.YESNO,
-    "needs": QuestionType.MULTI,
-    "consent_parish": QuestionType.YESNO,
-    "urgent": QuestionType.YESNO,
-    "note": QuestionType.TEXT,
-}
-
-
 def _check_standard_questions(form: Form) -> None:
     for question in form.questions:
-        wanted = _STANDARD_TYPES.get(question.id)
+        wanted = STANDARD_TYPES.get(question.id)
         if wanted is not None and question.type is not wanted:
             raise FormError(
                 source=form.id,

@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
+from bot.domain.tasks import TaskKind
 from bot.form_files import load_catalog
 from bot.i18n import translators
+from handlers.tasks_render import kind_name
+from tests.fakes.telegram_html import parse_html
 
 CATALOG = load_catalog(None)
+COORDINATOR = 1001  # Aino in `teams.py`
+
+
+def shown(html: str) -> str:
+    """Return a catalog text as the fake Telegram shows it (tags gone, entities read)."""
+    return parse_html(html)[0].strip()
+
+
+def crisis_notice(language: str = "fi") -> str:
+    """Return the 112 notice a volunteer sees at once."""
+    return shown(
+        translators()[language].gettext(
+            "🚨 <b>If life is in danger, call 112 now.</b>\n"
+            "The coordinators have been alerted and will contact you. "
+            "You can go on with the report."
+        )
+    )
+
+
+def urgent_alerts(telegram, task_id: int, kind: TaskKind = TaskKind.HOME_VISIT) -> list:
+    """Return the crisis alerts the coordinator (Finnish) got about a task."""
+    fi = translators()["fi"]
+    head = shown(
+        fi.gettext(
+            "🚨 <b>URGENT: task #{number} ({kind})</b>", number=task_id, kind=kind_name(fi, kind)
+        )
+    )
+    return [m for m in telegram.messages(COORDINATOR) if m.text.startswith(head)]
 
 
 def question(form_id: str, question_id: str, language: str = "fi") -> str:

@@ -20,9 +20,18 @@ from bot.domain.tasks import TaskKind, TaskState, UnfinishedReason
 from bot.i18n import translators
 from handlers.callback_data import ReferralPress, ShowTimeline
 from handlers.forms_render import NOTICE_NAMES
-from handlers.residents_render import plain_text
 from handlers.tasks_render import REASON_NAMES, follow_up_text, kind_name
-from tests.e2e.forms_helpers import button, choice, press, question, report, tick
+from tests.e2e.forms_helpers import (
+    button,
+    choice,
+    crisis_notice,
+    press,
+    question,
+    report,
+    shown,
+    tick,
+    urgent_alerts,
+)
 from tests.e2e.teams import CALLER, PARISH, PARTNERS, RESIDENT, SECRETS, VOLUNTEERS
 
 fi, sv, en = translators()["fi"], translators()["sv"], translators()["en"]
@@ -36,11 +45,6 @@ def settings(settings):
 
 
 # --- reading what the bot sent ----------------------------------------------------------------
-
-
-def shown(html: str) -> str:
-    """Return a catalog text as the fake Telegram shows it (tags gone, entities read)."""
-    return plain_text(html)
 
 
 def mentions(text: str, task_id: int) -> bool:
@@ -97,23 +101,10 @@ def coordinator_report(telegram, task, reporter: str, count: int = 1) -> str:
 
 def alerts(telegram, task_id: int) -> list[str]:
     """Every crisis alert Aino got from home visit `task_id`."""
-    head = shown(
-        fi.gettext(
-            "🚨 <b>URGENT: task #{number} ({kind})</b>",
-            number=task_id,
-            kind=kind_name(fi, TaskKind.HOME_VISIT),
-        )
-    )
-    return [m.text for m in telegram.messages(1001) if m.text.startswith(head)]
+    return [m.text for m in urgent_alerts(telegram, task_id)]
 
 
-CRISIS_NOTICE = shown(
-    fi.gettext(
-        "🚨 <b>If life is in danger, call 112 now.</b>\n"
-        "The coordinators have been alerted and will contact you. "
-        "You can go on with the report."
-    )
-)
+CRISIS_NOTICE = crisis_notice()
 
 
 def notice(kind) -> str:

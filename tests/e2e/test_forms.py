@@ -13,19 +13,20 @@ import pytest
 from bot.domain.tasks import Action, TaskKind, TaskState, UnfinishedReason
 from bot.i18n import translators
 from handlers.callback_data import FormPress
-from handlers.tasks_render import kind_name
 from tests.e2e.forms_helpers import (
     CATALOG,
     button,
     choice,
+    crisis_notice,
     home_visit_all_well,
     press,
     question,
     report,
+    shown,
     tick,
+    urgent_alerts,
 )
 from tests.e2e.teams import SECRETS
-from tests.fakes.telegram_html import parse_html
 
 TR = translators()
 fi, sv, en = TR["fi"], TR["sv"], TR["en"]
@@ -49,11 +50,6 @@ GONE = (
 
 
 # --- reading what the bot shows -------------------------------------------------------------------
-
-
-def shown(html: str) -> str:
-    """Return the text Telegram shows for HTML the bot sends."""
-    return parse_html(html)[0].strip()
 
 
 def labels(message) -> list[str]:
@@ -82,28 +78,6 @@ def thanks(task_id: int, language: str) -> str:
     return shown(
         TR[language].gettext("✅ The report for task #{number} is sent. Thank you!", number=task_id)
     )
-
-
-def crisis_notice(language: str) -> str:
-    return shown(
-        TR[language].gettext(
-            "🚨 <b>If life is in danger, call 112 now.</b>\n"
-            "The coordinators have been alerted and will contact you. "
-            "You can go on with the report."
-        )
-    )
-
-
-def urgent_alerts(telegram, task_id: int) -> list:
-    """Aino's crisis alerts about the home visit."""
-    head = shown(
-        fi.gettext(
-            "🚨 <b>URGENT: task #{number} ({kind})</b>",
-            number=task_id,
-            kind=kind_name(fi, TaskKind.HOME_VISIT),
-        )
-    )
-    return [m for m in telegram.messages(AINO) if m.text.startswith(head)]
 
 
 def assert_scrubbed(telegram, *chats: int) -> None:

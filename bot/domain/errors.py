@@ -12,6 +12,7 @@ __all__ = [
     "DomainError",
     "DraftNotFound",
     "DraftTaken",
+    "GroupUnavailable",
     "IllegalTransition",
     "InvalidInvite",
     "InvalidValue",
@@ -20,8 +21,12 @@ __all__ = [
     "InviteUsed",
     "LastCoordinator",
     "LastRole",
+    "MeetingNotFound",
+    "MeetingOver",
     "NotAllowed",
+    "NotInAudience",
     "NotYourTask",
+    "OccurrenceNotFound",
     "OrganisationRequired",
     "PairNotFound",
     "PersonInPair",
@@ -155,3 +160,23 @@ class ReferralNotFound(DomainError):
 
 class ReferralTaken(DomainError):
     """Someone else took the referral already."""
+
+
+class MeetingNotFound(DomainError):
+    """No such meeting (it may have been deleted)."""
+
+
+class OccurrenceNotFound(DomainError):
+    """The meeting does not take place on that day (not one of its days, or cancelled)."""
+
+
+class MeetingOver(DomainError):
+    """That occurrence of the meeting has ended; answers and changes are closed."""
+
+
+class GroupUnavailable(DomainError):
+    """The bot is not a member of that group chat (never added, or removed)."""
+
+
+class NotInAudience(DomainError):
+    """The person is not among the meeting's attendees."""

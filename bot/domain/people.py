@@ -44,6 +44,7 @@ class Capability(StrEnum):
     DISPATCH = "dispatch"  # create tasks, form pairs, assign, offer, cancel
     TAKE_TASKS = "take_tasks"  # hold tasks and close them
     SET_AVAILABILITY = "set_availability"  # take offers or not, and where
+    MANAGE_MEETINGS = "manage_meetings"  # create, change and cancel coordination meetings
 
 
 _ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -80,6 +81,7 @@ class Person(BaseModel):
     active: bool = True
     available: bool = True  # takes offers now (/available, /away)
     created_at: datetime
+    unreachable_since: datetime | None = None  # blocked the bot: messages to them fail
 
     def can(self, capability: Capability) -> bool:
         """Return whether this person may do what `capability` names."""

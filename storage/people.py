@@ -14,6 +14,7 @@ __all__ = ["SqliteOrganisations", "SqlitePeople"]
 # One row per person: roles folded into a comma list, organisation joined in.
 _SELECT_PERSON = """
 SELECT p.id, p.telegram_user_id, p.name, p.language, p.active, p.available, p.created_at,
+       p.unreachable_since,
        o.id AS organisation_id, o.name AS organisation_name,
        (SELECT group_concat(role) FROM person_roles r WHERE r.person_id = p.id) AS roles
 FROM people p
@@ -40,6 +41,7 @@ def _person(row: aiosqlite.Row) -> Person:
         active=bool(row["active"]),
         available=bool(row["available"]),
         created_at=created_at,
+        unreachable_since=from_db_time(row["unreachable_since"]),
     )
 
 
@@ -137,6 +139,13 @@ class SqlitePeople:
         """Remember whether the person takes offers now."""
         await self._db.connection.execute(
             "UPDATE people SET available = ? WHERE id = ?", (int(available), person_id)
+        )
+
+    async def set_unreachable(self, person_id: int, since: datetime | None) -> None:
+        """Remember since when the bot cannot reach the person; None: it can again."""
+        await self._db.connection.execute(
+            "UPDATE people SET unreachable_since = ? WHERE id = ?",
+            (None if since is None else to_db_time(since), person_id),
         )
 
     async def active_with_role(self, role: Role) -> list[Person]:

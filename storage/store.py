@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+from storage.briefs import SqliteBriefs
 from storage.db import Database, to_db_time
 from storage.invites import SqliteInvites
+from storage.meetings import SqliteMeetings
 from storage.outcomes import SqliteOutcomes
 from storage.pairs import SqlitePairs
 from storage.people import SqliteOrganisations, SqlitePeople
@@ -74,6 +76,8 @@ class SqliteStore:
         self.pairs = SqlitePairs(db, self.people, self.organisations)
         self.tasks = SqliteTasks(db)
         self.outcomes = SqliteOutcomes(db)
+        self.briefs = SqliteBriefs(db)
+        self.meetings = SqliteMeetings(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

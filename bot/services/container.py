@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.dispatch import DispatchService
 from bot.services.invites import InviteService
+from bot.services.meetings import MeetingService
 from bot.services.outcomes import FormCatalog, OutcomeService
 from bot.services.pairs import PairService
 from bot.services.people import PeopleService
@@ -28,6 +29,7 @@ class Services:
     dispatch: DispatchService
     pairs: PairService
     outcomes: OutcomeService
+    meetings: MeetingService
 
 
 def build_services(
@@ -44,6 +46,8 @@ def build_services(
     draft_reminder: timedelta = timedelta(hours=2),
     draft_expiry: timedelta = timedelta(hours=48),
     parish: str = "",
+    meeting_grace: timedelta = timedelta(minutes=10),
+    digest_at: time | None = None,
 ) -> Services:
     """Wire the services to storage and the clock."""
     dispatch = DispatchService(uow, clock, offer_timeout=offer_timeout, reminder_lead=reminder_lead)
@@ -67,4 +71,5 @@ def build_services(
             draft_expiry=draft_expiry,
             parish=parish,
         ),
+        meetings=MeetingService(uow, clock, zone=zone, grace=meeting_grace, digest_at=digest_at),
     )

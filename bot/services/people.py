@@ -75,6 +75,21 @@ class PeopleService:
             await self._uow.people.set_language(person.id, language)
         return person.model_copy(update={"language": language})
 
+    async def unreachable(self, person_id: int) -> None:
+        """Note that the bot cannot reach the person (they blocked it); the first time counts."""
+        async with self._uow.transaction():
+            person = await self._uow.people.get(person_id)
+            if person is not None and person.unreachable_since is None:
+                await self._uow.people.set_unreachable(person_id, self._clock())
+
+    async def reachable(self, person_id: int) -> None:
+        """Note that the bot reaches the person again; nothing is written when it already did."""
+        person = await self._uow.people.get(person_id)
+        if person is None or person.unreachable_since is None:
+            return
+        async with self._uow.transaction():
+            await self._uow.people.set_unreachable(person_id, None)
+
     async def page(self, actor: Person, page: int) -> PeoplePage:
         """Return one page of everyone registered, for a coordinator."""
         require(actor, Capability.MANAGE_PEOPLE)

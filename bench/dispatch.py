@@ -42,6 +42,7 @@ from bot.domain.tasks import MessageKind, Priority, Task, TaskKind, TaskMessage,
 from bot.domain.windows import TimeWindow
 from bot.i18n import translators
 from handlers.callback_data import TaskAction
+from handlers.context import ApuriContext
 from handlers.jobs import SWEEP_JOB
 from handlers.task_messages import send
 from handlers.tasks_render import offer as render_offer
@@ -319,7 +320,7 @@ class Apuri:
             text, keyboard = render_offer(
                 translators()[person.language], offered.task, offered.postal_code, zone
             )
-            message = await send(self.app.bot, person, text, keyboard)
+            message = await send(ApuriContext(self.app), person, text, keyboard)
             if message is None:
                 raise RuntimeError(f"the offer to person {person.id} was not delivered")
             messages[person.telegram_user_id] = message

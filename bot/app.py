@@ -23,6 +23,8 @@ from bot.services.ports import Clock
 from handlers.commands import publish_default_menus
 from handlers.context import CONTEXT_TYPES, BotData
 from handlers.jobs import schedule
+from handlers.meeting_jobs import reschedule
+from handlers.ratelimit import GroupRateLimiter
 from storage.db import Database
 from storage.store import SqliteStore
 
@@ -63,6 +65,8 @@ async def open_services(
         draft_reminder=settings.draft_reminder,
         draft_expiry=settings.draft_expiry,
         parish=settings.parish_organisation,
+        meeting_grace=settings.meeting_grace,
+        digest_at=settings.digest_at,
     )
     return db, services
 
@@ -80,9 +84,11 @@ def build_application(settings: Settings, *, clock: Clock = system_clock) -> Apu
         app.bot_data.services = services
         app.bot_data.default_language = settings.default_language
         app.bot_data.timezone = settings.zone
+        app.bot_data.default_offsets = settings.default_offsets
         await services.invites.remember_bot_username(app.bot.username)
         await publish_default_menus(app.bot, settings.default_language)
         schedule(app, settings.sweep_seconds)
+        await reschedule(app)
         log.info("Apuri is up as @%s", app.bot.username)
 
     async def post_shutdown(app: ApuriApplication) -> None:
@@ -102,6 +108,8 @@ def build_application(settings: Settings, *, clock: Clock = system_clock) -> Apu
         # Updates from different people are handled side by side; the database's write lock and
         # the services' state checks keep them consistent (two Accepts at once: one wins).
         .concurrent_updates(settings.concurrent_updates)
+        # Telegram allows about 20 messages a minute in one group; private chats pass unpaced.
+        .rate_limiter(GroupRateLimiter(per_minute=settings.group_messages_per_minute))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -7,14 +7,16 @@ Every setting lives in `Settings`; nothing else in the code reads the environmen
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.meetings import MeetingError, Offset
 from bot.domain.people import SUPPORTED_LANGUAGES
+from bot.domain.schedule import parse_clock, parse_offsets
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
@@ -54,6 +56,14 @@ class Settings(BaseSettings):
     draft_reminder_hours: float = Field(default=2, gt=0, le=168, alias="APURI_DRAFT_REMINDER_HOURS")
     draft_expiry_hours: float = Field(default=48, gt=0, le=720, alias="APURI_DRAFT_EXPIRY_HOURS")
     parish_organisation: str = Field(default="", max_length=200, alias="APURI_PARISH_ORGANISATION")
+    meeting_grace_minutes: int = Field(
+        default=10, ge=0, le=24 * 60, alias="APURI_MEETING_GRACE_MINUTES"
+    )
+    meeting_reminders: str = Field(default="1d16:00, 15m", alias="APURI_MEETING_REMINDERS")
+    digest_time: str = Field(default="07:30", alias="APURI_DIGEST_TIME")
+    group_messages_per_minute: int = Field(
+        default=20, ge=1, le=60, alias="APURI_GROUP_MESSAGES_PER_MINUTE"
+    )
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -77,6 +87,28 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("meeting_reminders")
+    @classmethod
+    def _readable_offsets(cls, value: str) -> str:
+        try:
+            parse_offsets(value)
+        except MeetingError as exc:
+            raise ValueError(
+                "a comma-separated list like '1d16:00, 15m' (days before at a time, or minutes)"
+            ) from exc
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time_or_off(cls, value: str) -> str:
+        if value.strip().lower() in {"", "off"}:
+            return ""
+        try:
+            parse_clock(value)
+        except MeetingError as exc:
+            raise ValueError("a time like 07:30, or 'off'") from exc
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod
@@ -127,6 +159,21 @@ class Settings(BaseSettings):
     def draft_expiry(self) -> timedelta:
         """Return how long an unfinished form is kept."""
         return timedelta(hours=self.draft_expiry_hours)
+
+    @property
+    def meeting_grace(self) -> timedelta:
+        """Return how late a missed meeting reminder may still be sent."""
+        return timedelta(minutes=self.meeting_grace_minutes)
+
+    @property
+    def default_offsets(self) -> tuple[Offset, ...]:
+        """Return when a new meeting's reminders go out unless its organiser chooses otherwise."""
+        return parse_offsets(self.meeting_reminders)
+
+    @property
+    def digest_at(self) -> time | None:
+        """Return the local time of the coordinators' morning digest, or None when it is off."""
+        return parse_clock(self.digest_time) if self.digest_time else None
 
     @property
     def invite_validity(self) -> timedelta:

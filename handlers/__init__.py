@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from handlers import forms, pairs, people, residents, start, tasks
+from handlers import forms, meetings, pairs, people, residents, start, tasks
 from handlers.callback_data import (
     ChooseInviteRole,
     ChooseLanguage,
@@ -34,13 +34,16 @@ __all__ = ["register"]
 # message, which is what we want; PTB warns about that choice for every such conversation.
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
+_MEMBERSHIP = -2
 _GATE = -1
 _COMMANDS = 0
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register every handler, in the order in which they must see updates."""
-    # The gate runs first and alone in its group: it identifies the person and stops strangers.
+    # The bot's own membership in group chats (added, removed) is noted before the gate.
+    app.add_handler(meetings.membership_handler(), group=_MEMBERSHIP)
+    # The gate runs next and alone in its group: it identifies the person and stops strangers.
     app.add_handler(TypeHandler(Update, identify), group=_GATE)
 
     app.add_handlers(
@@ -50,6 +53,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             *pairs.handlers(),
             *tasks.handlers(),
             *forms.handlers(),
+            *meetings.handlers(),
             CommandHandler("start", start.start),
             CommandHandler("help", start.help_command),
             CommandHandler("whoami", start.whoami),

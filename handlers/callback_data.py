@@ -19,6 +19,7 @@ from bot.domain.people import Role
 __all__ = [
     "AssignMenu",
     "AssignTo",
+    "Attend",
     "BadCallbackData",
     "CallbackData",
     "ChooseInviteRole",
@@ -26,7 +27,10 @@ __all__ = [
     "DissolvePair",
     "FormPair",
     "FormPress",
+    "MeetingAction",
+    "MeetingStep",
     "NewTaskChoice",
+    "OccurrenceAction",
     "PeoplePage",
     "PickPairMember",
     "ReferralPress",
@@ -286,3 +290,40 @@ class ShowTimeline(CallbackData):
 
     PREFIX: ClassVar[str] = "H"
     resident: int
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingStep(CallbackData):
+    """A button of the /meeting form, e.g. `day:1`, `dur:60`, `aud:role`, `save`, `edit:time`."""
+
+    PREFIX: ClassVar[str] = "C"
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingAction(CallbackData):
+    """Do something to a meeting: show, edit, pause, resume, delete, delete_ok, ics, dates."""
+
+    PREFIX: ClassVar[str] = "D"
+    meeting_id: int
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class OccurrenceAction(CallbackData):
+    """Act on one occurrence (`day`: its date's ordinal): menu, cancel, cancel_ok, move."""
+
+    PREFIX: ClassVar[str] = "E"
+    meeting_id: int
+    day: int
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attend(CallbackData):
+    """Answer a meeting reminder: I'll attend (True) or Can't attend (False)."""
+
+    PREFIX: ClassVar[str] = "K"
+    meeting_id: int
+    day: int
+    attending: bool

@@ -27,6 +27,7 @@ class Command:
     name: str
     description: str
     needs: Capability | None = None
+    registered: bool = False  # for every registered person, whatever their roles
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -47,6 +48,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("task", N_("One task and its history: /task 12"), Capability.TAKE_TASKS),
     Command("resume", N_("Continue an unfinished report"), Capability.TAKE_TASKS),
     Command("pair", N_("Volunteer pairs: form and dissolve"), Capability.DISPATCH),
+    Command("meetings", N_("Coordination meetings and their dates"), registered=True),
+    Command("meeting", N_("Create a meeting: /meeting new"), Capability.MANAGE_MEETINGS),
     Command("available", N_("Take offers again"), Capability.SET_AVAILABILITY),
     Command("away", N_("Take no offers for now"), Capability.SET_AVAILABILITY),
     Command("areas", N_("Postal areas you cover: /areas 70 71100"), Capability.SET_AVAILABILITY),
@@ -55,7 +58,12 @@ COMMANDS: tuple[Command, ...] = (
 
 def commands_for(person: Person | None) -> list[Command]:
     """Return the commands the person may use; strangers get those that need nothing."""
-    return [c for c in COMMANDS if c.needs is None or (person is not None and person.can(c.needs))]
+    return [
+        c
+        for c in COMMANDS
+        if (c.needs is None and (not c.registered or person is not None))
+        or (person is not None and c.needs is not None and person.can(c.needs))
+    ]
 
 
 def _bot_commands(commands: list[Command], tr: Translator) -> list[BotCommand]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -11,6 +12,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.domain.errors import NotAllowed
+from bot.domain.meetings import DEFAULT_OFFSETS, Offset
 from bot.domain.people import Capability, Person, normalise_language
 from bot.i18n import Translator, translators
 from bot.services.container import Services
@@ -21,12 +23,22 @@ __all__ = ["CONTEXT_TYPES", "ApuriContext", "BotData", "Handler", "requires"]
 class BotData:
     """Application-wide state, filled in by the composition root's `post_init`."""
 
-    __slots__ = ("_services", "default_language", "timezone")
+    __slots__ = (
+        "_services",
+        "default_language",
+        "default_offsets",
+        "delivery_lock",
+        "schedule_lock",
+        "timezone",
+    )
 
     def __init__(self) -> None:
         self._services: Services | None = None
         self.default_language = "fi"
         self.timezone = ZoneInfo("Europe/Helsinki")
+        self.default_offsets: tuple[Offset, ...] = DEFAULT_OFFSETS
+        self.schedule_lock = asyncio.Lock()  # one rebuild of the meeting jobs at a time
+        self.delivery_lock = asyncio.Lock()  # one run of the due meeting reminders at a time
 
     @property
     def services(self) -> Services:

@@ -210,7 +210,7 @@ async def _alert(context: ApuriContext, alert: CrisisAlert | None) -> None:
     delivered = 0
     for coordinator in alert.coordinators:
         text = crisis_alert(context.translator_for(coordinator), alert, zone)
-        if await send(context.bot, coordinator, text) is not None:
+        if await send(context, coordinator, text) is not None:
             delivered += 1
     if delivered:
         await context.services.outcomes.alert_delivered(alert.alert_id)
@@ -236,7 +236,7 @@ async def _submit(query: CallbackQuery, context: ApuriContext, submitted: Submit
         for person in closed.holders:
             if person.id != context.actor.id:
                 await send(
-                    context.bot,
+                    context,
                     person,
                     context.translator_for(person).gettext(
                         "{name} sent the report on task #{number}. Thank you both!",
@@ -251,7 +251,7 @@ async def _submit(query: CallbackQuery, context: ApuriContext, submitted: Submit
             text, keyboard = referral_for_partner(
                 context.translator_for(partner), notice.referral, notice.resident, taken=False
             )
-            sent = await send(context.bot, partner, text, keyboard)
+            sent = await send(context, partner, text, keyboard)
             if sent is not None:
                 taken = await context.services.outcomes.remember_referral_message(
                     notice.referral.id, partner, sent.chat_id, sent.message_id
@@ -262,7 +262,7 @@ async def _submit(query: CallbackQuery, context: ApuriContext, submitted: Submit
         for coordinator in submitted.coordinators:
             tr = context.translator_for(coordinator)
             text = report_for_coordinators(tr, submitted, zone)
-            await send(context.bot, coordinator, text, report_keyboard(tr, submitted))
+            await send(context, coordinator, text, report_keyboard(tr, submitted))
 
 
 # --- referrals ------------------------------------------------------------------------------------
@@ -350,13 +350,13 @@ async def deliver_draft_sweep(context: ApuriContext) -> None:
     result = await context.services.outcomes.sweep()
     for draft, task, person in result.reminders:
         tr = context.translator_for(person)
-        await send(context.bot, person, *draft_reminder(tr, draft, task.id))
+        await send(context, person, *draft_reminder(tr, draft, task.id))
     for draft, task, person in result.expired:
         tr = context.translator_for(person)
         where = _prompt_of(draft)
         if where is not None:  # the last question or summary may show answers: replace it
             await edit_message(context.bot, *where, thrown_away(tr, task.id))
-        await send(context.bot, person, draft_expired(tr, task.id))
+        await send(context, person, draft_expired(tr, task.id))
     for alert in result.alerts:
         await _alert(context, alert)
     if result.reminders or result.expired:

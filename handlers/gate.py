@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
+from handlers.callback_data import Attend
 from handlers.context import ApuriContext
 from handlers.render import deactivated_text, unregistered_text
 
@@ -21,14 +22,18 @@ async def identify(update: Update, context: ApuriContext) -> None:
     """Attach the person and their translator to the context; turn strangers away politely."""
     user = update.effective_user
     chat = update.effective_chat
-    if user is None or user.is_bot or chat is None or chat.type != ChatType.PRIVATE:
-        raise ApplicationHandlerStop  # group chats and channels are not served (yet)
+    if user is None or user.is_bot or chat is None:
+        raise ApplicationHandlerStop
+    if chat.type != ChatType.PRIVATE and not _is_group_attendance(update):
+        raise ApplicationHandlerStop  # in a group, only a meeting reminder's buttons are served
     if update.message is None and update.callback_query is None:
         raise ApplicationHandlerStop  # edits, membership changes: nothing to answer
 
     person = await context.services.people.identify(user.id)
     context.speak_to(person, user.language_code)
     if person is not None and person.active:
+        if person.unreachable_since is not None and chat.type == ChatType.PRIVATE:
+            await context.services.people.reachable(person.id)  # they wrote: the bot reaches them
         context.person = person
         return
     context.deactivated = person is not None
@@ -40,6 +45,18 @@ async def identify(update: Update, context: ApuriContext) -> None:
     elif update.message is not None:
         await update.message.reply_text(text)
     raise ApplicationHandlerStop
+
+
+def _is_group_attendance(update: Update) -> bool:
+    """Whether the update is a press of I'll attend / Can't attend under a group's reminder."""
+    query = update.callback_query
+    chat = update.effective_chat
+    return (
+        query is not None
+        and chat is not None
+        and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+        and Attend.matches()(query.data)
+    )
 
 
 def _is_start_command(update: Update, bot_username: str) -> bool:

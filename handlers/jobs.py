@@ -49,13 +49,13 @@ async def _deliver(context: ApuriContext, result: Sweep) -> None:
     zone = context.bot_data.timezone
     for view, holders in result.reminders:
         for person in holders:
-            await send(context.bot, person, *reminder(context.translator_for(person), view, zone))
+            await send(context, person, *reminder(context.translator_for(person), view, zone))
     for coordinator in result.coordinators:
         tr = context.translator_for(coordinator)
         for view in result.escalated:
-            await send(context.bot, coordinator, *escalation_text(tr, view, zone))
+            await send(context, coordinator, *escalation_text(tr, view, zone))
         if result.overdue:
-            await send(context.bot, coordinator, *overdue_text(tr, result.overdue, zone))
+            await send(context, coordinator, *overdue_text(tr, result.overdue, zone))
     await tell_released(context, result.released)
     for view, messages in result.unscrubbed:
         await scrub(context, view.task, view.postal_code, messages, result.audience)

@@ -138,7 +138,7 @@ async def form_pair(update: Update, context: ApuriContext) -> None:
     if formed.new:  # a double tap forms nothing and tells nobody twice
         for member in formed.pair.members:
             note = paired_note(context.translator_for(member), formed.pair, member)
-            await task_messages.send(context.bot, member, note)
+            await task_messages.send(context, member, note)
 
 
 @requires(Capability.DISPATCH)
@@ -179,7 +179,7 @@ async def _tell_dissolved(context: ApuriContext, dissolved: Dissolved) -> None:
         note = dissolved_note(
             context.translator_for(person), dissolved.pair if member else None, person, tasks
         )
-        await task_messages.send(context.bot, person, note)
+        await task_messages.send(context, person, note)
 
 
 # --- volunteers ---------------------------------------------------------------------------------

@@ -178,4 +178,4 @@ async def set_role(update: Update, context: ApuriContext) -> None:
 async def _tell_roles_changed(context: ApuriContext, person: Person) -> None:
     if not person.active or person.id == context.actor.id:
         return
-    await send(context.bot, person, roles_changed_text(context.translator_for(person), person))
+    await send(context, person, roles_changed_text(context.translator_for(person), person))

@@ -13,6 +13,7 @@ from bot.domain.errors import (
     DomainError,
     DraftNotFound,
     DraftTaken,
+    GroupUnavailable,
     IllegalTransition,
     InvalidValue,
     InviteExpired,
@@ -20,8 +21,12 @@ from bot.domain.errors import (
     InviteUsed,
     LastCoordinator,
     LastRole,
+    MeetingNotFound,
+    MeetingOver,
     NotAllowed,
+    NotInAudience,
     NotYourTask,
+    OccurrenceNotFound,
     OrganisationRequired,
     PairNotFound,
     PersonInPair,
@@ -373,6 +378,14 @@ def error_text(tr: Translator, error: DomainError, zone: ZoneInfo) -> Html:
         StaleStep: N_("That was answered already. Please use the newest question."),
         ReferralNotFound: N_("That referral was not found."),
         ReferralTaken: N_("Someone else has taken this referral already."),
+        MeetingNotFound: N_("That meeting no longer exists; it may have been deleted. /meetings"),
+        OccurrenceNotFound: N_("The meeting does not take place on that day (it was cancelled)."),
+        MeetingOver: N_("That meeting is over already."),
+        GroupUnavailable: N_(
+            "The bot is not in that group chat (it was never added, or it was removed). Add the "
+            "bot to the group in Telegram, or choose other attendees."
+        ),
+        NotInAudience: N_("You are not among this meeting's attendees."),
     }
     for kind in type(error).__mro__:
         if kind in messages:

@@ -28,15 +28,29 @@ log = logging.getLogger(__name__)
 
 
 async def send(
-    bot: Bot, person: Person, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    context: ApuriContext,
+    person: Person,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
-    """Send a message to a person; None when it could not be delivered (logged, ids only)."""
+    """Send a message to a person; None when it could not be delivered (logged, ids only).
+
+    A person who has blocked the bot is marked unreachable (for the coordinators' brief); a
+    delivery to someone marked so clears the mark.
+    """
     try:
-        return await bot.send_message(person.telegram_user_id, text, reply_markup=reply_markup)
+        message = await context.bot.send_message(
+            person.telegram_user_id, text, reply_markup=reply_markup
+        )
     except Forbidden:
         log.info("person %s has blocked the bot", person.id)
+        await context.services.people.unreachable(person.id)
     except TelegramError as exc:
         log.warning("could not message person %s: %s", person.id, type(exc).__name__)
+    else:
+        if person.unreachable_since is not None:
+            await context.services.people.reachable(person.id)
+        return message
     return None
 
 
@@ -70,11 +84,11 @@ async def send_offers(
     context: ApuriContext, task: Task, postal_code: str, recipients: Iterable[Person]
 ) -> int:
     """Send the offer to each recipient in their language; return how many received it."""
-    bot, zone = context.bot, context.bot_data.timezone
+    zone = context.bot_data.timezone
     sent = []
     for person in recipients:
         text, keyboard = offer(translators()[person.language], task, postal_code, zone)
-        message = await send(bot, person, text, keyboard)
+        message = await send(context, person, text, keyboard)
         if message is not None:
             sent.append(_remembered(message, task.id, person, MessageKind.OFFER))
     await context.services.dispatch.remember(sent)
@@ -89,14 +103,14 @@ async def send_cards(
     heading: Html | None = None,
 ) -> None:
     """Send the full card to each holder (with an optional line above it) and remember it."""
-    bot, zone = context.bot, context.bot_data.timezone
+    zone = context.bot_data.timezone
     sent = []
     for person in holders:
         tr = translators()[person.language]
         text, keyboard = card(tr, view, zone)
         if heading is not None:
             text = Html(f"{heading}\n\n{text}")
-        message = await send(bot, person, text, keyboard)
+        message = await send(context, person, text, keyboard)
         if message is not None:
             sent.append(_remembered(message, view.task.id, person, MessageKind.CARD))
     await context.services.dispatch.remember(sent)

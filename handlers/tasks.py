@@ -517,7 +517,7 @@ async def _deliver_assignment(context: ApuriContext, change: HolderChange) -> No
         note = context.translator_for(person).gettext(
             "A coordinator gave task #{number} to someone else. Thank you!", number=view.task.id
         )
-        await send(context.bot, person, note)
+        await send(context, person, note)
     if not change.holders:
         await context.bot.send_message(
             context.actor.telegram_user_id,
@@ -657,7 +657,7 @@ async def _decline(query: CallbackQuery, context: ApuriContext, task_id: int) ->
         for coordinator in result.coordinators:
             coordinator_tr = context.translator_for(coordinator)
             await send(
-                context.bot,
+                context,
                 coordinator,
                 coordinator_tr.gettext(
                     "Every pair declined task #{number}; it is open again. "
@@ -714,7 +714,7 @@ async def _cancel_confirmed(query: CallbackQuery, context: ApuriContext, task_id
     for person in closed.holders:
         person_tr = context.translator_for(person)
         await send(
-            context.bot,
+            context,
             person,
             person_tr.gettext("A coordinator cancelled task #{number}.", number=task_id),
         )
@@ -744,7 +744,7 @@ async def tell_released(context: ApuriContext, released: list[Released]) -> None
         await scrub(context, item.task, item.postal_code, item.stale, item.audience)
         for coordinator in coordinators:
             await send(
-                context.bot,
+                context,
                 coordinator,
                 released_text(context.translator_for(coordinator), item.task, item.holder_name),
             )

@@ -273,6 +273,42 @@ class FakeBotAPI:
         """Kick the bot: further sends to the group answer 403."""
         self._chats[chat_id].kicked = True
 
+    async def add_bot_to_group(
+        self, chat_id: int, title: str, by: FakeUser, type: str = "group"
+    ) -> FakeGroup:
+        """``by`` adds the bot to a group: register it and inject the ``my_chat_member`` update.
+
+        A group the bot was kicked from becomes writable again.
+        """
+        info = self.add_group(chat_id, title, type)
+        self._chats[chat_id].kicked = False
+        await self._inject_my_chat_member(info, by, {"status": "left"}, {"status": "member"})
+        return FakeGroup(self, info)
+
+    async def kick_bot_from_group(self, chat_id: int, by: FakeUser) -> None:
+        """``by`` removes the bot: sends answer 403 and a ``my_chat_member`` update is injected."""
+        chat = self._chats[chat_id]
+        chat.kicked = True
+        await self._inject_my_chat_member(
+            chat.info, by, {"status": "member"}, {"status": "kicked", "until_date": 0}
+        )
+
+    async def _inject_my_chat_member(
+        self, chat: JSONDict, by: FakeUser, old: JSONDict, new: JSONDict
+    ) -> JSONDict:
+        """Inject the update Telegram sends when ``by`` changes the bot's membership of a chat."""
+        return await self.inject(
+            {
+                "my_chat_member": {
+                    "chat": chat,
+                    "from": by.user,
+                    "date": int(time.time()),
+                    "old_chat_member": {**old, "user": self.bot_user},
+                    "new_chat_member": {**new, "user": self.bot_user},
+                }
+            }
+        )
+
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sends and edits to them answer 403."""
         self._blocked.add(user_id)

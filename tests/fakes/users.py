@@ -172,7 +172,13 @@ class FakeUser(_ChatReader):
 
 
 class FakeGroup(_ChatReader):
-    """A group chat the bot is a member of."""
+    """A group chat the bot is a member of.
+
+    A user presses a button of the bot's message in the group with ``user.press(message,
+    button)`` (or ``press_data`` / ``click_and_wait``): the callback query carries the message as
+    it is, so its chat is the group and its ``from`` is that user; no group-specific helper is
+    needed.
+    """
 
     async def send(self, user: FakeUser, text: str) -> JSONDict:
         """``user`` writes ``text`` in the group; return the Message object injected."""

@@ -1,0 +1,177 @@
+"""The bot added to and kicked from groups: my_chat_member updates a real PTB Application parses."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from telegram import (
+    CallbackQuery,
+    ChatMember,
+    ChatMemberBanned,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import Forbidden
+from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, ContextTypes
+
+from tests.fakes import FakeBotAPI, FakeUser
+
+GROUP_ID = -4001
+SUPERGROUP_ID = -1004002
+
+
+class Seen:
+    """What the Application's handlers received, in order."""
+
+    def __init__(self) -> None:
+        self.memberships: asyncio.Queue[ChatMemberUpdated] = asyncio.Queue()
+        self.queries: asyncio.Queue[CallbackQuery] = asyncio.Queue()
+
+    async def membership(self) -> ChatMemberUpdated:
+        return await asyncio.wait_for(self.memberships.get(), 5)
+
+    async def query(self) -> CallbackQuery:
+        return await asyncio.wait_for(self.queries.get(), 5)
+
+
+@pytest.fixture
+async def seen_by_app(api: FakeBotAPI) -> AsyncIterator[tuple[Application, Seen]]:
+    """A polling Application with a MY_CHAT_MEMBER handler and a callback query handler."""
+    seen = Seen()
+
+    async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.my_chat_member is not None
+        await seen.memberships.put(update.my_chat_member)
+
+    async def on_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+        await seen.queries.put(update.callback_query)
+
+    application = (
+        Application.builder()
+        .token(api.token)
+        .base_url(api.base_url)
+        .base_file_url(api.base_file_url)
+        .build()
+    )
+    application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(CallbackQueryHandler(on_query))
+    await application.initialize()
+    await application.start()
+    await application.updater.start_polling(timeout=1, poll_interval=0)
+    yield application, seen
+    await application.updater.stop()
+    await application.stop()
+    await application.shutdown()
+
+
+@pytest.fixture
+def maija(api: FakeBotAPI) -> FakeUser:
+    """A coordinator who adds the bot to groups."""
+    return api.user(2002, "Maija", last_name="Meikäläinen", username="maija")
+
+
+async def test_adding_the_bot_is_a_my_chat_member_update(
+    api: FakeBotAPI, seen_by_app: tuple[Application, Seen], maija: FakeUser
+) -> None:
+    application, seen = seen_by_app
+    group = await api.add_bot_to_group(GROUP_ID, "Koordinaattorit", by=maija)
+    assert group.chat_id == GROUP_ID
+
+    change = await seen.membership()
+    assert change.chat.id == GROUP_ID
+    assert change.chat.title == "Koordinaattorit"
+    assert change.chat.type == "group"
+    assert change.from_user.id == maija.user_id
+    assert change.from_user.first_name == "Maija"
+    assert change.old_chat_member.status == ChatMember.LEFT
+    assert change.new_chat_member.status == ChatMember.MEMBER
+    assert change.new_chat_member.user.id == application.bot.id
+    assert change.new_chat_member.user.is_bot
+    assert change.new_chat_member.user.username == "apuri_test_bot"
+    assert change.old_chat_member.user == change.new_chat_member.user
+    assert isinstance(change.date, datetime)
+
+    await application.bot.send_message(GROUP_ID, "Hei kaikki!")
+    assert [m.text for m in group.messages] == ["Hei kaikki!"]
+
+
+async def test_kicking_the_bot_is_a_my_chat_member_update_and_sends_are_forbidden(
+    api: FakeBotAPI, seen_by_app: tuple[Application, Seen], maija: FakeUser
+) -> None:
+    application, seen = seen_by_app
+    await api.add_bot_to_group(GROUP_ID, "Koordinaattorit", by=maija)
+    await seen.membership()
+
+    await api.kick_bot_from_group(GROUP_ID, by=maija)
+    change = await seen.membership()
+    assert change.chat.id == GROUP_ID
+    assert change.chat.title == "Koordinaattorit"
+    assert change.from_user.id == maija.user_id
+    assert change.old_chat_member.status == ChatMember.MEMBER
+    assert change.new_chat_member.status == ChatMember.BANNED == "kicked"
+    assert isinstance(change.new_chat_member, ChatMemberBanned)
+    assert change.new_chat_member.until_date == datetime(1970, 1, 1, tzinfo=UTC)  # forever
+    assert change.new_chat_member.user.id == application.bot.id
+
+    with pytest.raises(Forbidden, match="bot was kicked from the group chat"):
+        await application.bot.send_message(GROUP_ID, "Onko täällä ketään?")
+    assert api.message_count(GROUP_ID) == 0
+
+
+async def test_kicked_from_a_supergroup_names_it(
+    api: FakeBotAPI, seen_by_app: tuple[Application, Seen], maija: FakeUser
+) -> None:
+    application, seen = seen_by_app
+    await api.add_bot_to_group(SUPERGROUP_ID, "Apuri koko kaupunki", by=maija, type="supergroup")
+    assert (await seen.membership()).chat.type == "supergroup"
+    await api.kick_bot_from_group(SUPERGROUP_ID, by=maija)
+    await seen.membership()
+    with pytest.raises(Forbidden, match="bot was kicked from the supergroup chat"):
+        await application.bot.send_message(SUPERGROUP_ID, "Hei")
+
+
+async def test_adding_the_bot_again_after_a_kick_makes_the_group_writable(
+    api: FakeBotAPI, seen_by_app: tuple[Application, Seen], maija: FakeUser
+) -> None:
+    application, seen = seen_by_app
+    other = api.user(2003, "Pekka")
+    await api.add_bot_to_group(GROUP_ID, "Koordinaattorit", by=maija)
+    await api.kick_bot_from_group(GROUP_ID, by=other)
+    group = await api.add_bot_to_group(GROUP_ID, "Koordinaattorit", by=maija)
+    statuses = [
+        (change.from_user.id, change.old_chat_member.status, change.new_chat_member.status)
+        for change in [await seen.membership() for _ in range(3)]
+    ]
+    assert statuses == [
+        (maija.user_id, "left", "member"),
+        (other.user_id, "member", "kicked"),
+        (maija.user_id, "left", "member"),
+    ]
+    await application.bot.send_message(GROUP_ID, "Taas täällä")
+    assert group.last.text == "Taas täällä"
+
+
+async def test_a_user_presses_a_button_in_the_group_with_fake_user_press(
+    api: FakeBotAPI, seen_by_app: tuple[Application, Seen], maija: FakeUser
+) -> None:
+    application, seen = seen_by_app
+    group = await api.add_bot_to_group(GROUP_ID, "Koordinaattorit", by=maija)
+    await seen.membership()
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Tulen", callback_data="yes")]])
+    await application.bot.send_message(GROUP_ID, "Tuletko kokoukseen?", reply_markup=keyboard)
+    message = await group.next_message()
+
+    query_id = await maija.press(message, "Tulen")
+    query = await seen.query()
+    assert query.id == query_id
+    assert query.data == "yes"
+    assert query.from_user.id == maija.user_id
+    assert query.message is not None
+    assert query.message.chat.id == GROUP_ID
+    assert query.message.message_id == message.message_id
+    await api.wait_for(lambda: query_id in api.callback_answers, what="the answer")

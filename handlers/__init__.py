@@ -42,7 +42,7 @@ _COMMANDS = 0
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register every handler, in the order in which they must see updates."""
     # The bot's own membership in group chats (added, removed) is noted before the gate.
-    app.add_handler(meetings.membership_handler(), group=_MEMBERSHIP)
+    app.add_handlers(meetings.membership_handlers(), group=_MEMBERSHIP)
     # The gate runs next and alone in its group: it identifies the person and stops strangers.
     app.add_handler(TypeHandler(Update, identify), group=_GATE)
 

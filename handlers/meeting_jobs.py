@@ -15,7 +15,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.i18n import Html, Translator, translators
@@ -118,6 +118,12 @@ async def _deliver(context: ApuriContext, outgoing: Outgoing) -> int:
             removed = await services.meetings.group_left(delivery.chat_id)
             if removed is not None:
                 await tell_group_removed(context, removed)
+        return 0
+    except ChatMigrated as exc:
+        # The group became a supergroup: its meetings and this delivery move to the new id, and
+        # the retry job sends it there.
+        await services.meetings.group_migrated(delivery.chat_id, exc.new_chat_id)
+        log.info("group %s became %s", delivery.chat_id, exc.new_chat_id)
         return 0
     except RetryAfter as exc:
         log.warning(

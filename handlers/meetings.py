@@ -73,7 +73,7 @@ from handlers.meetings_render import (
 )
 from handlers.replies import edit as edit_or_send
 
-__all__ = ["handlers", "membership_changed", "membership_handler"]
+__all__ = ["group_migrated", "handlers", "membership_changed", "membership_handlers"]
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +165,20 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     ]
 
 
-def membership_handler() -> BaseHandler:  # type: ignore[type-arg]
-    """Return the handler of the bot's own membership in group chats (runs before the gate)."""
-    return ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
+def membership_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Return the handlers of the bot's own membership in chats (they run before the gate)."""
+    return [
+        ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(filters.StatusUpdate.MIGRATE, group_migrated),
+    ]
+
+
+async def group_migrated(update: Update, context: ApuriContext) -> None:
+    """A group became a supergroup (a new chat id): its meetings follow it."""
+    message = update.effective_message
+    if message is None or message.migrate_to_chat_id is None:
+        return  # the new supergroup's own "migrated from" note: the old group's note suffices
+    await context.services.meetings.group_migrated(message.chat.id, message.migrate_to_chat_id)
 
 
 def _action_is(action: str):  # noqa: ANN202

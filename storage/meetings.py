@@ -344,6 +344,27 @@ class SqliteMeetings:
         )
         return cursor.rowcount == 1
 
+    async def migrate_group(self, old_chat_id: int, new_chat_id: int, at: datetime) -> bool:
+        """Move a group that Telegram upgraded to a supergroup (a new chat id) with its meetings."""
+        conn = self._db.connection
+        row = await self._db.fetch_one(
+            "SELECT title, added_by FROM telegram_groups WHERE chat_id = ?", (old_chat_id,)
+        )
+        if row is None:
+            return False
+        await self.group_joined(new_chat_id, row["title"], row["added_by"], at)
+        await conn.execute(
+            "UPDATE meetings SET audience_chat_id = ? WHERE audience_chat_id = ?",
+            (new_chat_id, old_chat_id),
+        )
+        await conn.execute(
+            "UPDATE meeting_deliveries SET chat_id = ? WHERE chat_id = ?"
+            " AND delivered_at IS NULL AND failed IS NULL",
+            (new_chat_id, old_chat_id),
+        )
+        await self.group_left(old_chat_id, at)
+        return True
+
     async def group(self, chat_id: int) -> Group | None:
         """Return a group chat the bot knows."""
         row = await self._db.fetch_one(

@@ -378,6 +378,11 @@ class MeetingService:
             organisers = await self._organisers(meetings)
         return GroupRemoved(group, meetings, organisers)
 
+    async def group_migrated(self, old_chat_id: int, new_chat_id: int) -> None:
+        """Telegram upgraded a group to a supergroup: its meetings follow it to the new chat id."""
+        async with self._uow.transaction():
+            await self._uow.meetings.migrate_group(old_chat_id, new_chat_id, self._clock())
+
     # --- the clock ----------------------------------------------------------------------------
 
     async def plan(self) -> list[Wake]:

@@ -565,9 +565,8 @@ async def _audience_label(context: ApuriContext, spec: MeetingSpec) -> Html:
     elif audience.kind is AudienceKind.PEOPLE:
         people = [p for p in await services.people(actor) if p.id in audience.people]
     elif audience.kind is AudienceKind.GROUP:
-        group = next(
-            (g for g in await services.groups(actor) if g.chat_id == audience.chat_id), None
-        )
+        assert audience.chat_id is not None
+        group = await services.group(actor, audience.chat_id)
     return audience_text(context.tr, spec, organisation=organisation, people=people, group=group)
 
 
@@ -733,9 +732,9 @@ async def meeting_action(update: Update, context: ApuriContext) -> None:
         await query.answer()
         await edit_or_send(query, text, keyboard)
         return
-    else:
+    view = await services.view(actor, action.meeting_id)  # refuses before anything is answered
+    if action.action not in {"pause", "resume"}:
         await query.answer()
-    view = await services.view(actor, action.meeting_id)
     text, keyboard = meeting_card(tr, view, zone, manage=manage)
     await edit_or_send(query, text, keyboard)
 

@@ -318,6 +318,12 @@ class MeetingService:
         async with self._uow.transaction():
             return await self._uow.meetings.groups()
 
+    async def group(self, actor: Person, chat_id: int) -> Group | None:
+        """Return a group chat the bot knows, also one it was removed from."""
+        require(actor, Capability.MANAGE_MEETINGS)
+        async with self._uow.transaction():
+            return await self._uow.meetings.group(chat_id)
+
     async def organisations(self, actor: Person) -> list[Organisation]:
         """Return the organisations a meeting can be for."""
         require(actor, Capability.MANAGE_MEETINGS)

@@ -208,11 +208,15 @@ class SqliteMeetings:
 
     # --- reminders and deliveries -------------------------------------------------------------
 
-    async def recorded(self, meeting_id: int, since: datetime) -> set[tuple[date, str]]:
-        """Return (day, offset key) of the meeting's reminders recorded with due_at >= since."""
+    async def recorded(self, meeting_id: int, since_day: date) -> set[tuple[date, str]]:
+        """Return (day, offset key) of the meeting's reminders recorded for days >= since_day.
+
+        Found by the occurrence's day, never by the time it was due: a reminder sent before its
+        occurrence was moved (or the meeting's time edited) stays sent at its new time too.
+        """
         rows = await self._db.fetch_all(
-            "SELECT day, offset_key FROM meeting_reminders WHERE meeting_id = ? AND due_at >= ?",
-            (meeting_id, to_db_time(since)),
+            "SELECT day, offset_key FROM meeting_reminders WHERE meeting_id = ? AND day >= ?",
+            (meeting_id, since_day.isoformat()),
         )
         return {(date.fromisoformat(row["day"]), row["offset_key"]) for row in rows}
 

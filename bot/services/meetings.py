@@ -65,7 +65,10 @@ SKIPPED = "skipped"
 REMINDER = "reminder"
 BRIEF = "brief"
 _LOOKBACK = timedelta(days=7)  # how far back a run looks for reminders it has not recorded
-_RETRY = timedelta(seconds=30)  # how soon an undelivered reminder is tried again
+_RETRY = timedelta(seconds=30)
+_REMINDER_REACH = timedelta(
+    days=15
+)  # the earliest reminder offset allowed (14 days) and a margin  # how soon an undelivered reminder is tried again
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,7 +404,7 @@ class MeetingService:
                     continue
                 changes = await self._uow.meetings.changes(meeting.id)
                 after = max(now - self.grace, meeting.updated_at)
-                recorded = await self._uow.meetings.recorded(meeting.id, after)
+                recorded = await self._uow.meetings.recorded(meeting.id, self._days_before(after))
                 reminder = next_reminder(meeting, self.zone, after, changes)
                 while reminder is not None and (reminder.occurrence.day, reminder.offset.key) in (
                     recorded
@@ -429,7 +432,7 @@ class MeetingService:
                 if meeting.paused:
                     continue
                 since = max(now - _LOOKBACK, meeting.updated_at)
-                recorded = await self._uow.meetings.recorded(meeting.id, since)
+                recorded = await self._uow.meetings.recorded(meeting.id, self._days_before(since))
                 due = reminders_between(
                     meeting,
                     self.zone,
@@ -509,6 +512,14 @@ class MeetingService:
         return Digest(sorted(found, key=lambda mo: mo[1].starts), figures)
 
     # --- internals ----------------------------------------------------------------------------
+
+    def _days_before(self, moment: datetime) -> date:
+        """The earliest occurrence day whose reminders can fall due after `moment`.
+
+        A reminder comes at most `_REMINDER_REACH` before its occurrence, which may have been moved
+        MAX_MOVE from its own day.
+        """
+        return (moment - MAX_MOVE - _REMINDER_REACH).astimezone(self.zone).date()
 
     async def _meeting(self, meeting_id: int) -> Meeting:
         meeting = await self._uow.meetings.get(meeting_id)

@@ -65,10 +65,8 @@ SKIPPED = "skipped"
 REMINDER = "reminder"
 BRIEF = "brief"
 _LOOKBACK = timedelta(days=7)  # how far back a run looks for reminders it has not recorded
-_RETRY = timedelta(seconds=30)
-_REMINDER_REACH = timedelta(
-    days=15
-)  # the earliest reminder offset allowed (14 days) and a margin  # how soon an undelivered reminder is tried again
+_RETRY = timedelta(seconds=30)  # how soon an undelivered reminder is tried again
+_REMINDER_REACH = timedelta(days=15)  # the longest reminder offset (14 days) and a margin
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
 from bot.i18n import Html, Translator, translators
@@ -125,6 +125,12 @@ async def _deliver(context: ApuriContext, outgoing: Outgoing) -> int:
         await services.meetings.group_migrated(delivery.chat_id, exc.new_chat_id)
         log.info("group %s became %s", delivery.chat_id, exc.new_chat_id)
         return 0
+    except TimedOut:
+        # Telegram has most likely delivered it: sending again risks a duplicate, so it counts as
+        # delivered (without a message id).
+        log.warning("meeting delivery %s timed out; counted as delivered", delivery.id)
+        await services.meetings.delivered(delivery.id, None)
+        return 1
     except RetryAfter as exc:
         log.warning(
             "meeting delivery %s rate-limited: retry after %s", delivery.id, exc.retry_after

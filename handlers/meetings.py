@@ -22,6 +22,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -32,6 +33,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.domain.errors import DomainError
 from bot.domain.meetings import (
     DEFAULT_OFFSETS,
     Audience,
@@ -51,7 +53,7 @@ from bot.domain.schedule import (
     parse_place,
     parse_title,
 )
-from bot.i18n import Html, escape, translators
+from bot.i18n import N_, Html, escape, translators
 from bot.services.meetings import OccurrenceChanged
 from handlers.callback_data import Attend, MeetingAction, MeetingStep, OccurrenceAction
 from handlers.context import ApuriContext, requires
@@ -108,12 +110,16 @@ class _Draft:
     picked: set[int] = field(default_factory=set)  # people chosen so far
     offsets: tuple = DEFAULT_OFFSETS
     editing: bool = False  # a field changed from the summary returns to the summary
+    asked: Step | None = None  # the question shown last: only its buttons count
     move: tuple[int, date] | None = None  # (meeting, occurrence day) being moved
 
     def spec(self) -> MeetingSpec:
         if self.audience is None:
             raise MeetingError(MeetingProblem.AUDIENCE)
-        assert self.start is not None and self.duration is not None
+        if self.start is None:
+            raise MeetingError(MeetingProblem.TIME)
+        if self.duration is None:
+            raise MeetingError(MeetingProblem.DURATION)
         return MeetingSpec(
             title=self.title,
             weekdays=frozenset(self.weekdays),
@@ -124,6 +130,18 @@ class _Draft:
             audience=self.audience,
             offsets=self.offsets,
         )
+
+
+_STEP_OF_BUTTON: dict[str, Step] = {
+    "day": Step.DAYS,
+    "days": Step.DAYS,
+    "dur": Step.DURATION,
+    "aud": Step.AUDIENCE,
+    "rem": Step.REMINDERS,
+    "edit": Step.CONFIRM,
+    "save": Step.CONFIRM,
+}
+_STALE = N_("That was answered already. Please use the newest question.")
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
@@ -229,6 +247,7 @@ async def _new(update: Update, context: ApuriContext) -> int:
     _drop_draft(context)
     draft = _draft(context)
     draft.offsets = context.bot_data.default_offsets
+    draft.asked = Step.TITLE
     await update.message.reply_text(
         context.tr.gettext(
             "<b>New meeting.</b> What is it called? (e.g. Coordination group) /cancel stops."
@@ -308,6 +327,10 @@ async def meeting_step(update: Update, context: ApuriContext) -> int | None:
     value = MeetingStep.parse(query.data).value
     draft = _draft(context)
     kind, _, arg = value.partition(":")
+    if kind != "cancel" and _STEP_OF_BUTTON.get(kind) is not draft.asked:
+        # A button of an earlier question (or of a form that was cancelled): it changes nothing.
+        await query.answer(context.tr.plain(_STALE), show_alert=True)
+        return None
     if kind == "day" and arg.isdigit() and int(arg) < 7:
         draft.weekdays ^= {int(arg)}
         await query.answer()
@@ -476,6 +499,7 @@ async def _ask(query: CallbackQuery, context: ApuriContext, step: Step) -> None:
 async def _question(context: ApuriContext, step: Step) -> tuple[Html, InlineKeyboardMarkup | None]:
     tr = context.tr
     draft = _draft(context)
+    draft.asked = step
     if step is Step.TITLE:
         return tr.gettext("What is the meeting called?"), None
     if step is Step.DAYS:
@@ -577,12 +601,20 @@ async def _save(query: CallbackQuery, context: ApuriContext, draft: _Draft) -> i
     except MeetingError as error:
         await query.answer(problem_text(tr, error.problem), show_alert=True)
         return Step.CONFIRM
+    # Take the draft before the first await: a double tap on Save finds no draft and saves nothing.
+    assert context.user_data is not None
+    if context.user_data.pop(_DRAFT, None) is not draft:
+        await query.answer(tr.plain("This form is closed. Send /meeting new to start again."))
+        return ConversationHandler.END
     services = context.services.meetings
-    if draft.meeting_id is None:
-        meeting = await services.create(context.actor, spec)
-    else:
-        meeting = await services.update(context.actor, draft.meeting_id, spec)
-    _drop_draft(context)
+    try:
+        if draft.meeting_id is None:
+            meeting = await services.create(context.actor, spec)
+        else:
+            meeting = await services.update(context.actor, draft.meeting_id, spec)
+    except DomainError:
+        context.user_data[_DRAFT] = draft  # refused: the form stays, to change and save again
+        raise
     await query.answer(tr.plain("Saved."))
     await reschedule(context.application)
     view = await services.view(context.actor, meeting.id)
@@ -870,8 +902,10 @@ async def attend(update: Update, context: ApuriContext) -> None:
     assert query is not None
     press = Attend.parse(query.data)
     tr = context.tr
+    chat = update.effective_chat
+    assert chat is not None
     answered = await context.services.meetings.answer(
-        context.actor, press.meeting_id, date.fromordinal(press.day), press.attending
+        context.actor, press.meeting_id, date.fromordinal(press.day), press.attending, chat.id
     )
     if not answered.changed:
         await query.answer(tr.plain("Your answer was noted already."))
@@ -898,12 +932,18 @@ async def membership_changed(update: Update, context: ApuriContext) -> None:
         return
     services = context.services.meetings
     if status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
-        await services.group_joined(
-            change.chat.id,
-            change.chat.title or "",
-            change.from_user.id if change.from_user else None,
-        )
-        log.info("the bot was added to group %s", change.chat.id)
+        adder = change.from_user.id if change.from_user else None
+        accepted = await services.group_joined(change.chat.id, change.chat.title or "", adder)
+        if accepted:
+            log.info("the bot was added to group %s", change.chat.id)
+            return
+        # Only a coordinator may bring the bot into a group: a stranger's group must never be
+        # offered as a meeting's audience (it would receive the meeting's link).
+        log.info("the bot was added to group %s by someone who may not; leaving", change.chat.id)
+        try:
+            await context.bot.leave_chat(change.chat.id)
+        except TelegramError as exc:
+            log.warning("could not leave group %s: %s", change.chat.id, type(exc).__name__)
         return
     if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
         removed = await services.group_left(change.chat.id)

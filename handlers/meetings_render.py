@@ -162,8 +162,10 @@ def audience_text(
         name = organisation.name if organisation is not None else "?"
         return tr.gettext("everyone in {organisation}", organisation=name)
     if audience.kind is AudienceKind.PEOPLE:
-        names = ", ".join(p.name for p in people) or str(len(audience.people))
-        return escape(names)
+        names = ", ".join(p.name for p in people)
+        if names:
+            return escape(names)
+        return tr.ngettext("{n} chosen person", "{n} chosen people", len(audience.people))
     title = group.title if group is not None else "?"
     if group is not None and not group.member:
         return tr.gettext("the group chat {title} (the bot was removed from it)", title=title)
@@ -187,7 +189,11 @@ def meeting_card(
         tr.gettext(
             "Attending: {who}",
             who=audience_text(
-                tr, spec, organisation=view.organisation, people=view.people, group=view.group
+                tr,
+                spec,
+                organisation=view.organisation,
+                people=view.people if manage else (),
+                group=view.group,
             ),
         ),
         tr.gettext("Reminders: {offsets}", offsets=offsets_text(tr, spec.offsets)),
@@ -197,7 +203,16 @@ def meeting_card(
         lines.append(tr.gettext("<b>Next:</b> {when}", when=_when(tr, view.next, zone)))
         if view.next.moved:
             lines.append(tr.gettext("(moved from its usual time)"))
-        lines.append(_answers_line(tr, view.attending, view.not_attending, view.unanswered))
+        if manage:  # who answered what is for the organisers; members see the counts
+            lines.append(_answers_line(tr, view.attending, view.not_attending, view.unanswered))
+        else:
+            lines.append(
+                tr.gettext(
+                    "✅ {yes} attending · ❌ {no} can't",
+                    yes=len(view.attending),
+                    no=len(view.not_attending),
+                )
+            )
     rows = []
     if manage:
         rows.append(

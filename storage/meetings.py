@@ -35,7 +35,7 @@ __all__ = ["SqliteMeetings"]
 _MEETING = (
     "SELECT m.id, m.title, m.weekdays, m.start_minute, m.duration_minutes, m.link, m.place,"
     " m.audience_kind, m.audience_role, m.audience_org_id, m.audience_chat_id, m.offsets,"
-    " m.paused, m.created_by, m.created_at, m.updated_at,"
+    " m.paused, m.created_by, m.created_at, m.updated_at, m.reminders_from,"
     " (SELECT group_concat(person_id) FROM meeting_people p WHERE p.meeting_id = m.id) AS people"
     " FROM meetings m "
 )
@@ -77,6 +77,7 @@ def _meeting(row: aiosqlite.Row) -> Meeting:
         created_at=created_at,
         updated_at=updated_at,
         paused=bool(row["paused"]),
+        reminders_from=from_db_time(row["reminders_from"]),
     )
 
 
@@ -114,9 +115,9 @@ class SqliteMeetings:
     async def add(self, spec: MeetingSpec, created_by: int, at: datetime) -> Meeting:
         """Store a new meeting and return it."""
         cursor = await self._db.connection.execute(
-            f"INSERT INTO meetings ({_SPEC_COLUMNS}, created_by, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*_spec_values(spec), created_by, to_db_time(at), to_db_time(at)),
+            f"INSERT INTO meetings ({_SPEC_COLUMNS}, created_by, created_at, updated_at,"
+            " reminders_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*_spec_values(spec), created_by, to_db_time(at), to_db_time(at), to_db_time(at)),
         )
         meeting_id = cursor.lastrowid
         assert meeting_id is not None
@@ -137,8 +138,9 @@ class SqliteMeetings:
     async def set_paused(self, meeting_id: int, paused: bool, at: datetime) -> None:
         """Pause or resume a meeting's reminders."""
         await self._db.connection.execute(
-            "UPDATE meetings SET paused = ?, updated_at = ? WHERE id = ?",
-            (int(paused), to_db_time(at), meeting_id),
+            "UPDATE meetings SET paused = ?, updated_at = ?,"
+            " reminders_from = CASE WHEN ? THEN reminders_from ELSE ? END WHERE id = ?",
+            (int(paused), to_db_time(at), int(paused), to_db_time(at), meeting_id),
         )
 
     async def delete(self, meeting_id: int) -> None:

@@ -140,6 +140,12 @@ class Meeting:
     created_at: datetime
     updated_at: datetime
     paused: bool = False
+    reminders_from: datetime | None = None  # created or resumed; None: since `created_at`
+
+    @property
+    def reminding_since(self) -> datetime:
+        """Return the moment from which reminders fall due (created, or resumed after a pause)."""
+        return self.reminders_from or self.created_at
 
     @property
     def title(self) -> str:

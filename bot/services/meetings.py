@@ -343,8 +343,14 @@ class MeetingService:
 
     # --- attendance ---------------------------------------------------------------------------
 
-    async def answer(self, actor: Person, meeting_id: int, day: date, attending: bool) -> Answered:
-        """Record I'll attend / Can't attend for one occurrence; a repeat changes nothing."""
+    async def answer(
+        self, actor: Person, meeting_id: int, day: date, attending: bool, chat_id: int
+    ) -> Answered:
+        """Record I'll attend / Can't attend for one occurrence; a repeat changes nothing.
+
+        `chat_id` is where the button was pressed: a group meeting is answered in its group, any
+        other in the attendee's own chat.
+        """
         async with self._uow.transaction():
             meeting = await self._meeting(meeting_id)
             changes = await self._uow.meetings.changes(meeting_id)
@@ -352,7 +358,11 @@ class MeetingService:
             now = self._clock()
             if occurrence.ends <= now:
                 raise MeetingOver(str(day))
-            if meeting.spec.audience.kind is not AudienceKind.GROUP and not (
+            audience = meeting.spec.audience
+            if audience.kind is AudienceKind.GROUP:
+                if chat_id != audience.chat_id:
+                    raise NotInAudience(str(meeting_id))
+            elif chat_id != actor.telegram_user_id or not (
                 self._attends(actor, meeting) or actor.can(Capability.MANAGE_MEETINGS)
             ):
                 raise NotInAudience(str(meeting_id))
@@ -363,16 +373,24 @@ class MeetingService:
 
     async def group_joined(
         self, chat_id: int, title: str, added_by_telegram_id: int | None
-    ) -> None:
-        """The bot was added to a group chat: it can now be a meeting's audience."""
+    ) -> bool:
+        """The bot was added to a group chat: a coordinator's group can be a meeting's audience.
+
+        Return False (nothing stored) when whoever added it may not manage meetings: a stranger's
+        group must never receive a meeting's link.
+        """
         async with self._uow.transaction():
-            added_by = None
-            if added_by_telegram_id is not None:
-                person = await self._uow.people.by_telegram_id(added_by_telegram_id)
-                added_by = person.id if person is not None else None
-            await self._uow.meetings.group_joined(
-                chat_id, title[:200] or "?", added_by, self._clock()
+            person = (
+                await self._uow.people.by_telegram_id(added_by_telegram_id)
+                if added_by_telegram_id is not None
+                else None
             )
+            if person is None or not person.can(Capability.MANAGE_MEETINGS):
+                return False
+            await self._uow.meetings.group_joined(
+                chat_id, title[:200] or "?", person.id, self._clock()
+            )
+        return True
 
     async def group_left(self, chat_id: int) -> GroupRemoved | None:
         """The bot was removed from a group chat; return who must be told, once."""
@@ -401,7 +419,7 @@ class MeetingService:
                 if meeting.paused:
                     continue
                 changes = await self._uow.meetings.changes(meeting.id)
-                after = max(now - self.grace, meeting.updated_at)
+                after = max(now - self.grace, meeting.reminding_since)
                 recorded = await self._uow.meetings.recorded(meeting.id, self._days_before(after))
                 reminder = next_reminder(meeting, self.zone, after, changes)
                 while reminder is not None and (reminder.occurrence.day, reminder.offset.key) in (
@@ -429,7 +447,7 @@ class MeetingService:
             for meeting in meetings.values():
                 if meeting.paused:
                     continue
-                since = max(now - _LOOKBACK, meeting.updated_at)
+                since = max(now - _LOOKBACK, meeting.reminding_since)
                 recorded = await self._uow.meetings.recorded(meeting.id, self._days_before(since))
                 due = reminders_between(
                     meeting,

@@ -28,7 +28,8 @@ CREATE TABLE meetings (
     paused            INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
     created_by        INTEGER NOT NULL REFERENCES people (id),
     created_at        TEXT NOT NULL,
-    updated_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,    -- any change (an .ics file's SEQUENCE grows with it)
+    reminders_from    TEXT NOT NULL,    -- created or resumed: no reminder before this is due
     CHECK (link IS NOT NULL OR place IS NOT NULL),
     CHECK (audience_kind != 'role' OR audience_role IS NOT NULL),
     CHECK (audience_kind != 'organisation' OR audience_org_id IS NOT NULL),

@@ -12,6 +12,7 @@ Monday at 16:00 local time (14:00 UTC).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -762,3 +763,64 @@ async def test_the_edit_summary_names_a_group_the_bot_was_removed_from(bot, tele
     summary = await aino.click_and_wait(card, fi.plain("✏️ Edit"))
     assert summary is not None
     assert text(fi, "Attending: {who}", who=removed) in summary.text.splitlines()
+
+
+# --- double taps, stale buttons, strangers' groups, what members see ------------------------------
+
+
+async def test_save_twice_stale_buttons_a_strangers_group_and_a_members_card(team, telegram, bot):
+    aino, bertil = team.aino, team.bertil
+    meetings = team.services.meetings
+
+    # A stranger adds the bot to a group: the bot leaves it and never offers it as an audience.
+    stranger = telegram.user(9911, "Outsider")
+    await telegram.add_bot_to_group(-100900, "Koordinaatioryhmä", by=stranger)
+    await telegram.settle()
+    assert -100900 in telegram.left_chats
+    assert await meetings.groups(team.coordinator) == []
+
+    # A button of a cancelled form changes nothing in the next one.
+    await aino.ask("/meeting new")
+    old_days = await aino.ask("Vanha")
+    await aino.ask("/cancel")
+    await aino.ask("/meeting new")
+    question = await aino.ask("Uusi")
+    question = await aino.click_and_wait(question, "ti")
+    await aino.click_and_wait(question, fi.plain("Done"))  # the new form now asks for the time
+    await aino.press(old_days, fi.plain("Done"))
+    await telegram.settle()
+    assert telegram.callback_answers[max(telegram.callback_answers)].get("text") == fi.plain(
+        "That was answered already. Please use the newest question."
+    )
+    await aino.ask("/cancel")
+
+    # Save pressed twice at once saves one meeting.
+    await aino.ask("/meeting new")
+    question = await aino.ask("Kerran")
+    question = await aino.click_and_wait(question, "ti")
+    question = await aino.click_and_wait(question, fi.plain("Done"))
+    question = await aino.ask("9.00")
+    question = await aino.click_and_wait(question, "60 min")
+    question = await aino.ask(TEAMS_LINK)
+    question = await aino.click_and_wait(question, fi.plain("A role"))
+    question = await aino.click_and_wait(question, "vapaaehtoinen")
+    summary = await aino.click_and_wait(question, fi.plain("Keep these"))
+    button = fi.plain("✅ Save")
+    await asyncio.gather(aino.press(summary, button), aino.press(summary, button))
+    await telegram.settle()
+    assert [v.meeting.title for v in await meetings.meetings_for(team.coordinator)] == ["Kerran"]
+
+    # A member's card counts the answers but names nobody.
+    meeting_id = (await meetings.meetings_for(team.coordinator))[0].meeting.id
+    bot.clock.now = utc(2026, 11, 23, 14, 0)
+    await run_meeting_jobs(bot, telegram)
+    reminder = telegram.messages(team.cecilia.user_id)[-1]
+    await team.cecilia.click_and_wait(reminder, fi.plain("✅ I'll attend"))
+    listing = await bertil.ask("/meetings")
+    card = await bertil.click_and_wait(listing, "Kerran")
+    assert "Cecilia" not in card.text
+    assert text(sv, "✅ {yes} attending · ❌ {no} can't", yes=1, no=0) in card.text
+    coordinator_card = await aino.ask("/meetings")
+    coordinator_card = await aino.click_and_wait(coordinator_card, "Kerran")
+    assert "Cecilia" in coordinator_card.text
+    assert meeting_id in {v.meeting.id for v in await meetings.meetings_for(team.coordinator)}

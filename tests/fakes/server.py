@@ -137,6 +137,7 @@ class FakeBotAPI:
         self.requests: list[RecordedRequest] = []
         self.commands: dict[CommandsKey, list[JSONDict]] = {}
         self.callback_answers: dict[str, JSONDict] = {}
+        self.left_chats: list[int] = []  # groups the bot left by itself (leaveChat)
         self.profile: dict[tuple[str, str], str] = {}
         self._clock = clock
         self._flood = FloodControl(flood, clock) if flood else None
@@ -176,6 +177,7 @@ class FakeBotAPI:
                 "sendPhoto": self._send_photo,
                 "sendChatAction": self._send_chat_action,
                 "getChat": self._get_chat,
+                "leaveChat": self._leave_chat,
                 "getFile": self._get_file,
                 "setMyCommands": self._set_my_commands,
                 "deleteMyCommands": self._delete_my_commands,
@@ -399,6 +401,7 @@ class FakeBotAPI:
         """Forget recorded requests, sent messages, callback answers, counters and flood state."""
         self.requests.clear()
         self.callback_answers.clear()
+        self.left_chats.clear()
         self._all_sent.clear()
         for chat in self._chats.values():
             chat.sent.clear()
@@ -660,6 +663,15 @@ class FakeBotAPI:
         message.reply_markup = markup
         message.edit_date = int(time.time())
         return message.to_dict()
+
+    async def _leave_chat(self, params: JSONDict, files: dict[str, UploadedFile]) -> bool:
+        """leaveChat: the bot leaves a group; later sends there answer 403, as after a kick."""
+        chat = self._known_chat(params)
+        if not chat.is_group:
+            raise ApiError(400, "Bad Request: chat member status can't be changed in private chats")
+        chat.kicked = True
+        self.left_chats.append(chat.id)
+        return True
 
     async def _delete_message(self, params: JSONDict, files: dict[str, UploadedFile]) -> bool:
         """deleteMessage: the bot's own messages and users' messages in the chat."""

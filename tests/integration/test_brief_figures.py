@@ -121,6 +121,7 @@ async def meeting(db, created_by: int, at, *, chat_id=None, kind="group") -> int
         created_by=created_by,
         created_at=at,
         updated_at=at,
+        reminders_from=at,
     )
 
 

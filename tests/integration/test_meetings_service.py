@@ -295,35 +295,49 @@ async def test_answers_follow_the_rules(db, clock, cast):
     service = meetings(db, clock)
     meeting = await service.create(aino, spec())
 
-    answered = await service.answer(bertil, meeting.id, TUESDAY, True)
+    answered = await service.answer(bertil, meeting.id, TUESDAY, True, bertil.telegram_user_id)
     assert answered.attending and answered.changed and answered.occurrence.day == TUESDAY
-    assert not (await service.answer(bertil, meeting.id, TUESDAY, True)).changed  # double tap
-    assert (await service.answer(bertil, meeting.id, TUESDAY, False)).changed  # change of mind
-    assert (await service.answer(aino, meeting.id, TUESDAY, True)).changed  # coordinators may
+    assert not (
+        await service.answer(bertil, meeting.id, TUESDAY, True, bertil.telegram_user_id)
+    ).changed  # double tap
+    assert (
+        await service.answer(bertil, meeting.id, TUESDAY, False, bertil.telegram_user_id)
+    ).changed  # change of mind
+    assert (
+        await service.answer(aino, meeting.id, TUESDAY, True, aino.telegram_user_id)
+    ).changed  # coordinators may
     view = await service.view(aino, meeting.id)
     assert [p.name for p in view.attending] == ["Aino"]
     assert [p.name for p in view.not_attending] == ["Bertil"]
     assert view.unanswered == 1  # Cecilia; Aino is not among the attendees
 
     with pytest.raises(NotInAudience):
-        await service.answer(frida, meeting.id, TUESDAY, True)
+        await service.answer(frida, meeting.id, TUESDAY, True, frida.telegram_user_id)
     with pytest.raises(OccurrenceNotFound):
-        await service.answer(bertil, meeting.id, date(2026, 11, 25), True)  # a Wednesday
+        await service.answer(
+            bertil, meeting.id, date(2026, 11, 25), True, bertil.telegram_user_id
+        )  # a Wednesday
     await service.cancel_occurrence(aino, meeting.id, FRIDAY)
     with pytest.raises(OccurrenceNotFound):
-        await service.answer(bertil, meeting.id, FRIDAY, True)
+        await service.answer(bertil, meeting.id, FRIDAY, True, bertil.telegram_user_id)
     with pytest.raises(MeetingNotFound):
-        await service.answer(bertil, 99, TUESDAY, True)
+        await service.answer(bertil, 99, TUESDAY, True, bertil.telegram_user_id)
     clock.now = local(TUESDAY, 10)  # 09:00-10:00 has ended
     with pytest.raises(MeetingOver):
-        await service.answer(bertil, meeting.id, TUESDAY, True)
+        await service.answer(bertil, meeting.id, TUESDAY, True, bertil.telegram_user_id)
 
-    # In a group chat's meeting anyone the bot knows may answer.
+    with pytest.raises(NotInAudience):  # a forged press from another chat
+        await service.answer(bertil, meeting.id, FRIDAY + timedelta(days=7), True, -100)
+
+    # In a group chat's meeting anyone the bot knows may answer, in that group only.
     await service.group_joined(-100, "Kuopio", 1001)
     group = await service.create(
         aino, spec(title="Ryhmä", audience=Audience(AudienceKind.GROUP, chat_id=-100))
     )
-    assert (await service.answer(frida, group.id, FRIDAY + timedelta(days=4), True)).changed
+    later = FRIDAY + timedelta(days=4)
+    assert (await service.answer(frida, group.id, later, True, -100)).changed
+    with pytest.raises(NotInAudience):
+        await service.answer(frida, group.id, later, True, frida.telegram_user_id)
     assert (await service.view(aino, group.id)).unanswered is None
 
 

@@ -9,6 +9,7 @@ every change the meeting jobs are rebuilt from the database.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time
 from enum import IntEnum
@@ -256,68 +257,66 @@ async def _new(update: Update, context: ApuriContext) -> int:
     return Step.TITLE
 
 
-async def title_typed(update: Update, context: ApuriContext) -> int:
-    """The title was typed."""
+async def _typed(
+    update: Update, context: ApuriContext, step: Step, take: Callable[[_Draft, str], None]
+) -> int:
+    """Read a typed answer into the draft; a refused one is asked again with the reason."""
     assert update.message is not None and update.message.text is not None
-    draft = _draft(context)
     try:
-        draft.title = parse_title(update.message.text)
+        take(_draft(context), update.message.text)
     except MeetingError as error:
         await update.message.reply_text(problem_text(context.tr, error.problem))
-        return Step.TITLE
-    return await _after(update, context, Step.TITLE)
+        return step
+    return await _after(update, context, step)
+
+
+def _take_title(draft: _Draft, text: str) -> None:
+    draft.title = parse_title(text)
+
+
+def _take_time(draft: _Draft, text: str) -> None:
+    draft.start = parse_clock(text)
+
+
+def _take_duration(draft: _Draft, text: str) -> None:
+    draft.duration = parse_duration(text)
+
+
+def _take_where(draft: _Draft, text: str) -> None:
+    """A link if it looks like one (then it must be a valid URL), else a place."""
+    if looks_like_link(text):
+        draft.link, draft.place = parse_link(text), None
+    else:
+        draft.link, draft.place = None, parse_place(text)
+
+
+def _take_reminders(draft: _Draft, text: str) -> None:
+    draft.offsets = parse_offsets(text)
+
+
+async def title_typed(update: Update, context: ApuriContext) -> int:
+    """The title was typed."""
+    return await _typed(update, context, Step.TITLE, _take_title)
 
 
 async def time_typed(update: Update, context: ApuriContext) -> int:
     """The start time was typed."""
-    assert update.message is not None and update.message.text is not None
-    draft = _draft(context)
-    try:
-        draft.start = parse_clock(update.message.text)
-    except MeetingError as error:
-        await update.message.reply_text(problem_text(context.tr, error.problem))
-        return Step.TIME
-    return await _after(update, context, Step.TIME)
+    return await _typed(update, context, Step.TIME, _take_time)
 
 
 async def duration_typed(update: Update, context: ApuriContext) -> int:
     """The duration was typed."""
-    assert update.message is not None and update.message.text is not None
-    draft = _draft(context)
-    try:
-        draft.duration = parse_duration(update.message.text)
-    except MeetingError as error:
-        await update.message.reply_text(problem_text(context.tr, error.problem))
-        return Step.DURATION
-    return await _after(update, context, Step.DURATION)
+    return await _typed(update, context, Step.DURATION, _take_duration)
 
 
 async def where_typed(update: Update, context: ApuriContext) -> int:
-    """A link or a place was typed: a link if it looks like one (then it must be a valid URL)."""
-    assert update.message is not None and update.message.text is not None
-    draft = _draft(context)
-    text = update.message.text
-    try:
-        if looks_like_link(text):
-            draft.link, draft.place = parse_link(text), None
-        else:
-            draft.link, draft.place = None, parse_place(text)
-    except MeetingError as error:
-        await update.message.reply_text(problem_text(context.tr, error.problem))
-        return Step.WHERE
-    return await _after(update, context, Step.WHERE)
+    """A link or a place was typed."""
+    return await _typed(update, context, Step.WHERE, _take_where)
 
 
 async def reminders_typed(update: Update, context: ApuriContext) -> int:
     """Reminder offsets were typed, e.g. `1d16:00, 15m`."""
-    assert update.message is not None and update.message.text is not None
-    draft = _draft(context)
-    try:
-        draft.offsets = parse_offsets(update.message.text)
-    except MeetingError as error:
-        await update.message.reply_text(problem_text(context.tr, error.problem))
-        return Step.REMINDERS
-    return await _after(update, context, Step.REMINDERS)
+    return await _typed(update, context, Step.REMINDERS, _take_reminders)
 
 
 async def meeting_step(update: Update, context: ApuriContext) -> int | None:

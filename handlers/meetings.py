@@ -369,7 +369,7 @@ async def _audience_step(
     tr = context.tr
     actor = context.actor
     what, _, target = arg.partition("=")
-    if what == "role" and target:
+    if what == "role" and target in {role.value for role in Role}:
         draft.audience = Audience(kind=AudienceKind.ROLE, role=Role(target))
     elif what == "org" and target.isdigit():
         draft.audience = Audience(kind=AudienceKind.ORGANISATION, organisation_id=int(target))

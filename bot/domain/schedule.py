@@ -32,7 +32,6 @@ from bot.domain.meetings import (
 )
 
 __all__ = [
-    "WEEKDAY_KEYS",
     "format_offsets",
     "local_start",
     "looks_like_link",
@@ -53,7 +52,6 @@ __all__ = [
     "weekdays_mask",
 ]
 
-WEEKDAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 TITLE_MAX = 100
 PLACE_MAX = 200

@@ -224,8 +224,12 @@ async def test_volunteers_are_refused_coordinator_work_and_forged_buttons(team, 
         await telegram.settle()
         assert telegram.callback_answers[query].get("show_alert"), action
     # "Show" works for a pair that had the offer, but shows the task without the resident.
+    before = telegram.message_count(2001)
     await team.bertil.press_data(offers[2001], TaskAction(task.id, "show").pack())
     await telegram.settle()
+    shown_task = telegram.messages(2001)[before:]
+    assert len(shown_task) == 1 and f"#{task.id}" in shown_task[0].text
+    assert not any(secret in shown_task[0].text for secret in SECRETS)
     assert (
         await team.services.dispatch.view(team.coordinator, task.id)
     ).task.state is TaskState.ACCEPTED

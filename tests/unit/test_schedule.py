@@ -22,7 +22,6 @@ from bot.domain.meetings import (
 )
 from bot.domain.people import Role
 from bot.domain.schedule import (
-    WEEKDAY_KEYS,
     format_offsets,
     local_start,
     looks_like_link,
@@ -490,12 +489,6 @@ def test_previous_occurrence_far_back_and_none():
 
 
 # --- weekdays ---------------------------------------------------------------------------------
-
-
-def test_weekday_keys_follow_date_weekday():
-    assert WEEKDAY_KEYS[date(2026, 11, 23).weekday()] == "mon"
-    assert WEEKDAY_KEYS[date(2026, 11, 29).weekday()] == "sun"
-    assert len(WEEKDAY_KEYS) == 7
 
 
 def test_weekdays_mask():

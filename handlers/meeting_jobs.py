@@ -108,7 +108,7 @@ async def _deliver(context: ApuriContext, outgoing: Outgoing) -> int:
         text = reminder_text(tr, meeting, occurrence, zone)
         keyboard = attend_keyboard(tr, occurrence)
     try:
-        message = await context.bot.send_message(delivery.chat_id, text, reply_markup=keyboard)
+        await context.bot.send_message(delivery.chat_id, text, reply_markup=keyboard)
     except Forbidden:
         if person is not None:
             await services.people.unreachable(person.id)
@@ -127,9 +127,9 @@ async def _deliver(context: ApuriContext, outgoing: Outgoing) -> int:
         return 0
     except TimedOut:
         # Telegram has most likely delivered it: sending again risks a duplicate, so it counts as
-        # delivered (without a message id).
+        # delivered.
         log.warning("meeting delivery %s timed out; counted as delivered", delivery.id)
-        await services.meetings.delivered(delivery.id, None)
+        await services.meetings.delivered(delivery.id)
         return 1
     except RetryAfter as exc:
         log.warning(
@@ -139,7 +139,7 @@ async def _deliver(context: ApuriContext, outgoing: Outgoing) -> int:
     except TelegramError as exc:
         log.warning("meeting delivery %s failed: %s", delivery.id, type(exc).__name__)
         return 0
-    await services.meetings.delivered(delivery.id, message.message_id)
+    await services.meetings.delivered(delivery.id)
     if person is not None and person.unreachable_since is not None:
         await services.people.reachable(person.id)
     return 1

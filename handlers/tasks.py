@@ -237,11 +237,9 @@ async def newtask_choice(update: Update, context: ApuriContext) -> NewTask | int
         draft.priority = Priority(value)
         await edit(query, _details_question(tr), choice_keyboard([(tr.plain("Skip"), "d:")]))
         return NewTask.DETAILS
-    if key == "d":
-        draft.details = ""
-        await edit(query, *_summary(tr, draft, context))
-        return NewTask.CONFIRM
-    await edit(query, tr.gettext("This button is no longer valid."))
+    # key == "d" (Skip the details): `_valid_choice` lets no other key through
+    draft.details = ""
+    await edit(query, *_summary(tr, draft, context))
     return NewTask.CONFIRM
 
 
@@ -693,10 +691,6 @@ async def _view(query: CallbackQuery, context: ApuriContext, task_id: int) -> No
     await edit(query, *coordinator_view(context.tr, view, context.bot_data.timezone))
 
 
-async def _offer_pressed(query: CallbackQuery, context: ApuriContext, task_id: int) -> None:
-    await _offer(query, context, task_id)
-
-
 async def _cancel(query: CallbackQuery, context: ApuriContext, task_id: int) -> None:
     if not context.actor.can(Capability.DISPATCH):
         raise NotAllowed("dispatch")
@@ -729,7 +723,7 @@ _ACTIONS = {
     "fail": begin_report,
     "show": _show,
     "view": _view,
-    "offer": _offer_pressed,
+    "offer": _offer,
     "cancel": _cancel,
     "cancel_ok": _cancel_confirmed,
 }

@@ -40,8 +40,8 @@ _MEETING = (
     " FROM meetings m "
 )
 _DELIVERY = (
-    "SELECT d.id, d.reminder_id, d.kind, d.chat_id, d.person_id, r.meeting_id, r.day,"
-    " r.offset_key, r.due_at, r.last FROM meeting_deliveries d"
+    "SELECT d.id, d.kind, d.chat_id, d.person_id, r.meeting_id, r.day, r.due_at"
+    " FROM meeting_deliveries d"
     " JOIN meeting_reminders r ON r.id = d.reminder_id "
 )
 
@@ -259,24 +259,21 @@ class SqliteMeetings:
         return [
             Delivery(
                 id=row["id"],
-                reminder_id=row["reminder_id"],
                 kind=row["kind"],
                 chat_id=row["chat_id"],
                 person_id=row["person_id"],
                 meeting_id=row["meeting_id"],
                 day=date.fromisoformat(row["day"]),
-                offset_key=row["offset_key"],
                 due_at=from_db_time(row["due_at"]),  # type: ignore[arg-type]
-                last=bool(row["last"]),
             )
             for row in rows
         ]
 
-    async def delivered(self, delivery_id: int, message_id: int | None, at: datetime) -> None:
+    async def delivered(self, delivery_id: int, at: datetime) -> None:
         """Mark a delivery done."""
         await self._db.connection.execute(
-            "UPDATE meeting_deliveries SET delivered_at = ?, message_id = ? WHERE id = ?",
-            (to_db_time(at), message_id, delivery_id),
+            "UPDATE meeting_deliveries SET delivered_at = ? WHERE id = ?",
+            (to_db_time(at), delivery_id),
         )
 
     async def failed(self, delivery_id: int, reason: str) -> None:
@@ -285,17 +282,6 @@ class SqliteMeetings:
             "UPDATE meeting_deliveries SET failed = ? WHERE id = ? AND delivered_at IS NULL",
             (reason, delivery_id),
         )
-
-    async def reminder_messages(self, meeting_id: int, day: date) -> list[tuple[int, int]]:
-        """Return (chat id, message id) of the reminders delivered for one occurrence."""
-        rows = await self._db.fetch_all(
-            "SELECT d.chat_id, d.message_id FROM meeting_deliveries d"
-            " JOIN meeting_reminders r ON r.id = d.reminder_id"
-            " WHERE r.meeting_id = ? AND r.day = ? AND d.kind = 'reminder'"
-            " AND d.message_id IS NOT NULL",
-            (meeting_id, day.isoformat()),
-        )
-        return [(row["chat_id"], row["message_id"]) for row in rows]
 
     # --- attendance ---------------------------------------------------------------------------
 
@@ -374,7 +360,7 @@ class SqliteMeetings:
     async def group(self, chat_id: int) -> Group | None:
         """Return a group chat the bot knows."""
         row = await self._db.fetch_one(
-            "SELECT chat_id, title, member, added_by FROM telegram_groups WHERE chat_id = ?",
+            "SELECT chat_id, title, member FROM telegram_groups WHERE chat_id = ?",
             (chat_id,),
         )
         return _group(row) if row is not None else None
@@ -382,7 +368,7 @@ class SqliteMeetings:
     async def groups(self) -> list[Group]:
         """Return the group chats the bot is a member of, by title."""
         rows = await self._db.fetch_all(
-            "SELECT chat_id, title, member, added_by FROM telegram_groups WHERE member = 1"
+            "SELECT chat_id, title, member FROM telegram_groups WHERE member = 1"
             " ORDER BY title COLLATE NOCASE, chat_id"
         )
         return [_group(row) for row in rows]
@@ -410,5 +396,4 @@ def _group(row: aiosqlite.Row) -> Group:
         chat_id=row["chat_id"],
         title=row["title"],
         member=bool(row["member"]),
-        added_by=row["added_by"],
     )

@@ -297,13 +297,6 @@ class SqliteOutcomes:
         )
         return [_referral(row) for row in rows]
 
-    async def open_referrals(self) -> list[ReferralRecord]:
-        """Return the referrals not closed yet (new or taken), oldest first."""
-        rows = await self._db.fetch_all(
-            _REFERRAL + "WHERE state IN ('new', 'taken') ORDER BY created_at, id"
-        )
-        return [_referral(row) for row in rows]
-
     async def remember_referral_message(
         self, chat_id: int, message_id: int, referral_id: int, person_id: int
     ) -> None:

@@ -204,7 +204,6 @@ class Group:
     chat_id: int
     title: str
     member: bool
-    added_by: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,12 +211,9 @@ class Delivery:
     """One reminder (or brief) to one chat, not yet delivered."""
 
     id: int
-    reminder_id: int
     kind: str  # 'reminder' or 'brief'
     chat_id: int
     person_id: int | None
     meeting_id: int
     day: date
-    offset_key: str
     due_at: datetime
-    last: bool

@@ -51,8 +51,6 @@ from bot.domain.tasks import TaskKind, TaskState, UnfinishedReason
 __all__ = [
     "ALL_RIGHT",
     "AMOUNT",
-    "AMOUNT_MAX",
-    "AMOUNT_MIN",
     "CLOSING_QUESTION",
     "CLOSING_RULES",
     "CONSENT_PARISH",
@@ -64,7 +62,6 @@ __all__ = [
     "NEEDS",
     "NEED_RULES",
     "NOTE",
-    "NOTE_MAX_LENGTH",
     "PHONE_UNREACHED",
     "PROBLEMS",
     "REVISIT",
@@ -112,9 +109,6 @@ STANDARD_TYPES: Final[Mapping[str, QuestionType]] = {
 }
 REVISIT: Final = "revisit"  # the cause of a visit after one that found nobody at home
 PHONE_UNREACHED: Final = "phone_unreached"  # the cause of a visit after unanswered calls
-AMOUNT_MIN: Final = 0
-AMOUNT_MAX: Final = 1000
-NOTE_MAX_LENGTH: Final = 500
 
 
 class Contact(StrEnum):

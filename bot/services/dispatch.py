@@ -339,7 +339,7 @@ class DispatchService:
     async def cancel(self, actor: Person, task_id: int) -> Closed:
         """Cancel an unfinished task; offers are withdrawn and the holders told."""
         require(actor, Capability.DISPATCH)
-        return await self._close(actor, task_id, Action.CANCEL, reason=None, note=None)
+        return await self._close(actor, task_id, Action.CANCEL, note=None)
 
     async def overview(self, actor: Person) -> Overview:
         """Return the unfinished tasks by state, for a coordinator."""
@@ -457,13 +457,7 @@ class DispatchService:
 
     async def complete(self, actor: Person, task_id: int, note: str | None = None) -> Closed:
         """Close the task as done."""
-        return await self._close(actor, task_id, Action.COMPLETE, reason=None, note=note)
-
-    async def fail(
-        self, actor: Person, task_id: int, reason: UnfinishedReason, note: str | None = None
-    ) -> Closed:
-        """Close the task as not completed, with the reason."""
-        return await self._close(actor, task_id, Action.FAIL, reason=reason, note=note)
+        return await self._close(actor, task_id, Action.COMPLETE, note=note)
 
     async def my_tasks(self, actor: Person) -> list[TaskView]:
         """Return the tasks the actor holds (alone, with their pair or organisation), by window.
@@ -530,10 +524,6 @@ class DispatchService:
         async with self._uow.transaction():
             for task_id, person_ids in by_task.items():
                 await self._uow.tasks.forget_messages(task_id, person_ids)
-
-    async def task_of_message(self, actor: Person, task_id: int) -> Task:
-        """Return a task for the card of someone who holds it now (else refuse)."""
-        return await self.held_task(actor, task_id)
 
     # --- people leaving -------------------------------------------------------------------------
 
@@ -627,7 +617,6 @@ class DispatchService:
         task_id: int,
         action: Action,
         *,
-        reason: UnfinishedReason | None,
         note: str | None,
     ) -> Closed:
         async with self._uow.transaction():
@@ -635,7 +624,7 @@ class DispatchService:
                 task = await self._task(task_id)
             else:
                 task = await self.held_task(actor, task_id)
-            closing = await self.close_within(actor, task, action, reason=reason, note=note)
+            closing = await self.close_within(actor, task, action, reason=None, note=note)
         return await self.closed(closing)
 
     async def close_within(

@@ -488,10 +488,10 @@ class MeetingService:
             digest_to = await self._claim_digest(now)
         return Due(outgoing, digest_to, skipped)
 
-    async def delivered(self, delivery_id: int, message_id: int | None) -> None:
+    async def delivered(self, delivery_id: int) -> None:
         """Telegram took the message."""
         async with self._uow.transaction():
-            await self._uow.meetings.delivered(delivery_id, message_id, self._clock())
+            await self._uow.meetings.delivered(delivery_id, self._clock())
 
     async def undeliverable(self, delivery_id: int, reason: str) -> None:
         """The chat cannot be reached (blocked the bot, bot removed): do not try again."""

@@ -74,7 +74,6 @@ CREATE TABLE meeting_deliveries (
     chat_id       INTEGER NOT NULL,
     person_id     INTEGER REFERENCES people (id) ON DELETE CASCADE,  -- NULL for a group chat
     delivered_at  TEXT,
-    message_id    INTEGER,
     failed        TEXT,  -- 'blocked', 'removed', 'gave_up': not retried
     UNIQUE (reminder_id, kind, chat_id)
 );

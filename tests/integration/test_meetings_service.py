@@ -95,7 +95,7 @@ async def delivery_rows(db) -> list[tuple]:
 
 async def deliver_all(service: MeetingService, due) -> None:
     for outgoing in due.outgoing:
-        await service.delivered(outgoing.delivery.id, 1)
+        await service.delivered(outgoing.delivery.id)
 
 
 def wake_of(wakes: list[Wake], name: str) -> datetime | None:
@@ -265,7 +265,7 @@ async def test_pending_deliveries_are_retried_within_the_grace_and_given_up_afte
     clock.now = DAY_BEFORE
     due = await service.claim_due()
     first, second = due.outgoing
-    await service.delivered(first.delivery.id, 7)  # the other one hit a network error
+    await service.delivered(first.delivery.id)  # the other one hit a network error
     assert wake_of(await service.plan(), "meeting:retry") == clock() + timedelta(seconds=30)
 
     clock.now = DAY_BEFORE + timedelta(minutes=5)

@@ -18,7 +18,6 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.domain.errors import StaleStep
 from bot.domain.people import Capability
 from bot.domain.reports import Draft
-from bot.i18n import translators
 from bot.services.outcomes import CrisisAlert, FormStep, ReferralUpdate, Submitted
 from handlers import start
 from handlers.callback_data import FormPress, ReferralPress, ShowTimeline
@@ -319,7 +318,7 @@ async def _scrub_referral(context: ApuriContext, update: ReferralUpdate) -> None
     done = []
     taker = update.taker.name if update.taker else None
     for chat_id, message_id, person in update.stale:
-        text = referral_scrubbed(translators()[person.language], update.referral, taker)
+        text = referral_scrubbed(context.translator_for(person), update.referral, taker)
         if await edit_message(context.bot, chat_id, message_id, text):
             done.append(person)
     await context.services.outcomes.forget_referral_messages(update.referral.id, done)

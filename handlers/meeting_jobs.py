@@ -28,6 +28,7 @@ from handlers.meetings_render import (
     group_removed_text,
     reminder_text,
 )
+from handlers.task_messages import send
 
 __all__ = ["JOB_PREFIX", "reschedule", "run_due", "send_quietly", "tell_group_removed"]
 
@@ -70,13 +71,7 @@ async def run_due(context: ApuriContext) -> None:
         digest = await services.meetings.digest()
         zone = context.bot_data.timezone
         for person in due.digest_to:
-            text = digest_text(translators()[person.language], digest, zone)
-            try:
-                await context.bot.send_message(person.telegram_user_id, text)
-            except Forbidden:
-                await services.people.unreachable(person.id)
-            except TelegramError as exc:
-                log.warning("digest not delivered to person %s: %s", person.id, type(exc).__name__)
+            await send(context, person, digest_text(context.translator_for(person), digest, zone))
     if due.outgoing or due.skipped or due.digest_to:
         log.info(
             "meetings: %d of %d messages sent, %d stale reminders skipped, digest to %d",
@@ -98,9 +93,11 @@ async def _deliver(context: ApuriContext, outgoing: Outgoing) -> int:
         outgoing.person,
     )
     zone = context.bot_data.timezone
-    tr: Translator = translators()[
-        person.language if person is not None else context.bot_data.default_language
-    ]
+    tr: Translator = (
+        context.translator_for(person)
+        if person is not None
+        else translators()[context.bot_data.default_language]
+    )
     if delivery.kind == BRIEF:
         text = brief_text(tr, await services.meetings.brief(meeting, occurrence), zone)
         keyboard = None
@@ -158,9 +155,5 @@ async def tell_group_removed(context: ApuriContext, removed: GroupRemoved) -> No
     if not removed.meetings:
         return
     for person in removed.organisers:
-        tr: Translator = translators()[person.language]
-        await send_quietly(
-            context,
-            person.telegram_user_id,
-            group_removed_text(tr, removed.group, removed.meetings),
-        )
+        tr = context.translator_for(person)
+        await send(context, person, group_removed_text(tr, removed.group, removed.meetings))

@@ -34,7 +34,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, NotAllowed, StaleStep
 from bot.domain.meetings import (
     DEFAULT_OFFSETS,
     Audience,
@@ -54,10 +54,11 @@ from bot.domain.schedule import (
     parse_place,
     parse_title,
 )
-from bot.i18n import N_, Html, escape, translators
+from bot.i18n import Html, escape, translators
 from bot.services.meetings import OccurrenceChanged
 from handlers.callback_data import Attend, MeetingAction, MeetingStep, OccurrenceAction
 from handlers.context import ApuriContext, requires
+from handlers.drafts import cancel_handler, cancelled_text, draft_of, drop_draft
 from handlers.meeting_jobs import reschedule, send_quietly, tell_group_removed
 from handlers.meetings_ics import ics_filename, meeting_ics
 from handlers.meetings_render import (
@@ -75,6 +76,7 @@ from handlers.meetings_render import (
     where_text,
 )
 from handlers.replies import edit as edit_or_send
+from handlers.task_messages import send
 
 __all__ = ["group_migrated", "handlers", "membership_changed", "membership_handlers"]
 
@@ -142,7 +144,6 @@ _STEP_OF_BUTTON: dict[str, Step] = {
     "edit": Step.CONFIRM,
     "save": Step.CONFIRM,
 }
-_STALE = N_("That was answered already. Please use the newest question.")
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
@@ -167,7 +168,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
             Step.MOVE: [MessageHandler(typed, move_typed)],
         },
         fallbacks=[
-            CommandHandler("cancel", meeting_cancel),
+            CommandHandler("cancel", cancel_handler(_DRAFT)),
             CommandHandler("meeting", meeting_command),
             MessageHandler(filters.ALL & ~filters.COMMAND, meeting_unexpected),
         ],
@@ -215,17 +216,11 @@ def _occurrence_action_is(action: str):  # noqa: ANN202
 
 
 def _draft(context: ApuriContext) -> _Draft:
-    user_data = context.user_data
-    assert user_data is not None
-    draft = user_data.get(_DRAFT)
-    if not isinstance(draft, _Draft):
-        draft = user_data[_DRAFT] = _Draft()
-    return draft
+    return draft_of(context, _DRAFT, _Draft)
 
 
 def _drop_draft(context: ApuriContext) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(_DRAFT, None)
+    drop_draft(context, _DRAFT)
 
 
 # --- /meeting new and the form --------------------------------------------------------------
@@ -328,8 +323,7 @@ async def meeting_step(update: Update, context: ApuriContext) -> int | None:
     kind, _, arg = value.partition(":")
     if kind != "cancel" and _STEP_OF_BUTTON.get(kind) is not draft.asked:
         # A button of an earlier question (or of a form that was cancelled): it changes nothing.
-        await query.answer(context.tr.plain(_STALE), show_alert=True)
-        return None
+        raise StaleStep(kind)
     if kind == "day" and arg.isdigit() and int(arg) < 7:
         draft.weekdays ^= {int(arg)}
         await query.answer()
@@ -357,7 +351,7 @@ async def meeting_step(update: Update, context: ApuriContext) -> int | None:
     if kind == "cancel":
         _drop_draft(context)
         await query.answer()
-        await edit_or_send(query, context.tr.gettext("Cancelled. Nothing was saved."))
+        await edit_or_send(query, cancelled_text(context.tr))
         return ConversationHandler.END
     await query.answer()
     return None  # an unknown button: stay where the form is
@@ -515,7 +509,9 @@ async def _question(context: ApuriContext, step: Step) -> tuple[Html, InlineKeyb
     if step is Step.TIME:
         return tr.gettext("At what time does it start? (e.g. 9.00)"), None
     if step is Step.DURATION:
-        keyboard = InlineKeyboardMarkup([[_step(f"{m} min", f"dur:{m}") for m in (30, 45, 60, 90)]])
+        keyboard = InlineKeyboardMarkup(
+            [[_step(tr.plain("{minutes} min", minutes=m), f"dur:{m}") for m in (30, 45, 60, 90)]]
+        )
         return tr.gettext("How long does it last? Choose, or type it (e.g. 1,5 h)."), keyboard
     if step is Step.WHERE:
         return tr.gettext(
@@ -574,23 +570,10 @@ async def _summary(context: ApuriContext, draft: _Draft) -> tuple[Html, InlineKe
 
 
 async def _audience_label(context: ApuriContext, spec: MeetingSpec) -> Html:
-    services = context.services.meetings
-    actor = context.actor
-    audience = spec.audience
-    organisation = None
-    people = []
-    group = None
-    if audience.kind is AudienceKind.ORGANISATION:
-        organisation = next(
-            (o for o in await services.organisations(actor) if o.id == audience.organisation_id),
-            None,
-        )
-    elif audience.kind is AudienceKind.PEOPLE:
-        people = [p for p in await services.people(actor) if p.id in audience.people]
-    elif audience.kind is AudienceKind.GROUP:
-        assert audience.chat_id is not None
-        group = await services.group(actor, audience.chat_id)
-    return audience_text(context.tr, spec, organisation=organisation, people=people, group=group)
+    found = await context.services.meetings.attendees(context.actor, spec)
+    return audience_text(
+        context.tr, spec, organisation=found.organisation, people=found.people, group=found.group
+    )
 
 
 async def _save(query: CallbackQuery, context: ApuriContext, draft: _Draft) -> int:
@@ -619,14 +602,6 @@ async def _save(query: CallbackQuery, context: ApuriContext, draft: _Draft) -> i
     view = await services.view(context.actor, meeting.id)
     text, keyboard = meeting_card(tr, view, context.bot_data.timezone, manage=True)
     await edit_or_send(query, Html(tr.gettext("✅ Saved.") + "\n\n" + text), keyboard)
-    return ConversationHandler.END
-
-
-async def meeting_cancel(update: Update, context: ApuriContext) -> int:
-    """`/cancel` ends the form without saving."""
-    _drop_draft(context)
-    assert update.message is not None
-    await update.message.reply_text(context.tr.gettext("Cancelled. Nothing was saved."))
     return ConversationHandler.END
 
 
@@ -666,17 +641,13 @@ async def list_meetings(update: Update, context: ApuriContext) -> None:
     await update.message.reply_text(text, reply_markup=keyboard)
 
 
+@requires(Capability.MANAGE_MEETINGS)
 async def edit_meeting(update: Update, context: ApuriContext) -> int:
     """✏️ Edit: the summary of the form, filled in with the meeting's values."""
     query = update.callback_query
     assert query is not None
     action = MeetingAction.parse(query.data)
     actor = context.actor
-    if not actor.can(Capability.MANAGE_MEETINGS):
-        await query.answer(
-            context.tr.plain("Sorry, your role does not allow that."), show_alert=True
-        )
-        return ConversationHandler.END
     view = await context.services.meetings.view(actor, action.meeting_id)
     spec = view.meeting.spec
     _drop_draft(context)
@@ -716,8 +687,7 @@ async def meeting_action(update: Update, context: ApuriContext) -> None:
     if action.action == "delete":
         view = await services.view(actor, action.meeting_id)
         if not manage:
-            await query.answer(tr.plain("Sorry, your role does not allow that."), show_alert=True)
-            return
+            raise NotAllowed(Capability.MANAGE_MEETINGS.value)
         await query.answer()
         keyboard = InlineKeyboardMarkup(
             [
@@ -795,15 +765,13 @@ async def _send_calendar(query: CallbackQuery, context: ApuriContext, meeting_id
 # --- one occurrence -------------------------------------------------------------------------
 
 
+@requires(Capability.MANAGE_MEETINGS)
 async def occurrence_action(update: Update, context: ApuriContext) -> None:
     """Show one occurrence with Cancel / Move, confirm and do the cancel."""
     query = update.callback_query
     assert query is not None
     action = OccurrenceAction.parse(query.data)
     tr, actor, zone = context.tr, context.actor, context.bot_data.timezone
-    if not actor.can(Capability.MANAGE_MEETINGS):
-        await query.answer(tr.plain("Sorry, your role does not allow that."), show_alert=True)
-        return
     day = date.fromordinal(action.day)
     services = context.services.meetings
     if action.action == "cancel_ok":
@@ -823,15 +791,13 @@ async def occurrence_action(update: Update, context: ApuriContext) -> None:
     await edit_or_send(query, text, keyboard)
 
 
+@requires(Capability.MANAGE_MEETINGS)
 async def move_start(update: Update, context: ApuriContext) -> int:
     """🕑 Move this one: ask for the new day and time."""
     query = update.callback_query
     assert query is not None
     action = OccurrenceAction.parse(query.data)
     tr = context.tr
-    if not context.actor.can(Capability.MANAGE_MEETINGS):
-        await query.answer(tr.plain("Sorry, your role does not allow that."), show_alert=True)
-        return ConversationHandler.END
     day = date.fromordinal(action.day)
     meeting, _ = await context.services.meetings.occurrence(action.meeting_id, day)
     _drop_draft(context)
@@ -879,11 +845,11 @@ async def _tell_change(context: ApuriContext, changed: OccurrenceChanged) -> Non
     for person in changed.people:
         if person.id == context.actor.id:
             continue
-        tr = translators()[person.language]
+        tr = context.translator_for(person)
         text = occurrence_changed_text(
             tr, changed.meeting, changed.occurrence, changed.moved_to, zone
         )
-        await send_quietly(context, person.telegram_user_id, text)
+        await send(context, person, text)
     if changed.group is not None and changed.group.member:
         tr = translators()[context.bot_data.default_language]
         text = occurrence_changed_text(

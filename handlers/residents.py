@@ -47,6 +47,7 @@ from handlers.callback_data import (
     ShowTimeline,
 )
 from handlers.context import ApuriContext, requires
+from handlers.drafts import cancel_handler, cancelled_text, user_data
 from handlers.replies import edit
 from handlers.residents_render import (
     REPORT_FILE_NAME,
@@ -54,7 +55,6 @@ from handlers.residents_render import (
     answer_text_please,
     answered_text,
     busy_text,
-    cancelled_text,
     form_closed_text,
     import_report_messages,
     press_save_or_cancel_text,
@@ -71,7 +71,6 @@ from handlers.residents_render import (
 __all__ = [
     "FORM_TIMEOUT",
     "State",
-    "cancel",
     "handlers",
     "import_upload",
     "resident_command",
@@ -137,18 +136,13 @@ class _Draft:
         return _QUESTION_STATES[self.index] if self.index < len(FIELDS) else State.CONFIRM
 
 
-def _user_data(context: ApuriContext) -> dict[Any, Any]:
-    assert context.user_data is not None
-    return context.user_data
-
-
 def _draft(context: ApuriContext) -> _Draft | None:
-    draft = _user_data(context).get(_DRAFT)
+    draft = user_data(context).get(_DRAFT)
     return draft if isinstance(draft, _Draft) else None
 
 
 def _saved_drafts(context: ApuriContext) -> dict[str, int]:
-    return _user_data(context).setdefault(_SAVED, {})
+    return user_data(context).setdefault(_SAVED, {})
 
 
 def _chat_id(update: Update) -> int:
@@ -181,7 +175,7 @@ async def resident_command(update: Update, context: ApuriContext) -> int:
         return ConversationHandler.END
     if len(args) == 1 and args[0].casefold() in _NEW_WORDS:
         draft = _Draft(secrets.token_hex(4))
-        _user_data(context)[_DRAFT] = draft
+        user_data(context)[_DRAFT] = draft
         return await _ask(update, context, draft)
     text = " ".join(args)
     found = await context.services.residents.find(context.actor, text)
@@ -246,7 +240,7 @@ async def finish(update: Update, context: ApuriContext) -> int | None:
         # No draft: a first tap may be saving it right now, and ends the form when done.
         return draft.state if draft else None
     # Claimed before the first await: a second tap handled meanwhile finds no draft to save.
-    store = _user_data(context)
+    store = user_data(context)
     del store[_DRAFT]
     if not data.save:
         await query.answer()
@@ -268,14 +262,6 @@ async def finish(update: Update, context: ApuriContext) -> int | None:
     await query.answer(context.tr.plain("Saved."))
     text, keyboard = saved_text(context.tr, saved)
     await edit(query, text, keyboard)
-    return ConversationHandler.END
-
-
-async def cancel(update: Update, context: ApuriContext) -> int:
-    """Stop the form without saving."""
-    _user_data(context).pop(_DRAFT, None)
-    assert update.message is not None
-    await update.message.reply_text(cancelled_text(context.tr))
     return ConversationHandler.END
 
 
@@ -410,7 +396,7 @@ def _form() -> ConversationHandler[ApuriContext]:
         entry_points=[CommandHandler("resident", resident_command)],
         states=states,
         fallbacks=[
-            CommandHandler("cancel", cancel),
+            CommandHandler("cancel", cancel_handler(_DRAFT)),
             CommandHandler("resident", busy),
         ],
         per_user=True,

@@ -33,7 +33,6 @@ __all__ = [
     "answer_text_please",
     "answered_text",
     "busy_text",
-    "cancelled_text",
     "field_label",
     "file_error_text",
     "form_closed_text",
@@ -265,11 +264,6 @@ def _card_button(tr: Translator, resident: Resident) -> InlineKeyboardMarkup:
             ]
         ]
     )
-
-
-def cancelled_text(tr: Translator) -> Html:
-    """Return the answer to a cancelled form."""
-    return tr.gettext("Cancelled. Nothing was saved.")
 
 
 def form_closed_text(tr: Translator) -> str:

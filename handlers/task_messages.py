@@ -87,7 +87,7 @@ async def send_offers(
     zone = context.bot_data.timezone
     sent = []
     for person in recipients:
-        text, keyboard = offer(translators()[person.language], task, postal_code, zone)
+        text, keyboard = offer(context.translator_for(person), task, postal_code, zone)
         message = await send(context, person, text, keyboard)
         if message is not None:
             sent.append(_remembered(message, task.id, person, MessageKind.OFFER))
@@ -106,7 +106,7 @@ async def send_cards(
     zone = context.bot_data.timezone
     sent = []
     for person in holders:
-        tr = translators()[person.language]
+        tr = context.translator_for(person)
         text, keyboard = card(tr, view, zone)
         if heading is not None:
             text = Html(f"{heading}\n\n{text}")
@@ -150,7 +150,11 @@ async def scrub(
     done = []
     for message in messages:
         person = audience.get(message.person_id)
-        tr = translators()[person.language if person else "fi"]
+        tr = (
+            context.translator_for(person)
+            if person
+            else translators()[context.bot_data.default_language]
+        )
         if message.kind is MessageKind.OFFER:
             text = stale_offer_text(tr, task, postal_code, zone)
         else:

@@ -36,6 +36,7 @@ from handlers.callback_data import (
     TaskAction,
 )
 from handlers.context import ApuriContext, requires
+from handlers.drafts import cancel_handler, cancelled_text, draft_of, drop_draft
 from handlers.forms import begin_report
 from handlers.replies import edit
 from handlers.task_messages import (
@@ -116,7 +117,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
             ],
         },
         fallbacks=[
-            CommandHandler("cancel", newtask_cancel),
+            CommandHandler("cancel", cancel_handler(_DRAFT)),
             CommandHandler("newtask", newtask_start),
             MessageHandler(filters.ALL & ~filters.COMMAND, newtask_unexpected),
         ],
@@ -139,17 +140,11 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
 
 
 def _draft(context: ApuriContext) -> _Draft:
-    user_data = context.user_data
-    assert user_data is not None
-    draft = user_data.get(_DRAFT)
-    if not isinstance(draft, _Draft):
-        draft = user_data[_DRAFT] = _Draft()
-    return draft
+    return draft_of(context, _DRAFT, _Draft)
 
 
 def _drop_draft(context: ApuriContext) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(_DRAFT, None)
+    drop_draft(context, _DRAFT)
 
 
 @requires(Capability.DISPATCH)
@@ -379,7 +374,7 @@ async def _finish(query: CallbackQuery, context: ApuriContext, draft: _Draft, ch
     if choice == "cancel":
         _drop_draft(context)
         await query.answer()
-        await edit(query, tr.gettext("Cancelled. Nothing was saved."))
+        await edit(query, cancelled_text(tr))
         return ConversationHandler.END
     if draft.resident is None or draft.kind is None or draft.window is None:
         await query.answer(tr.plain("Saved."))  # a second tap after saving, or a lost form
@@ -413,14 +408,6 @@ async def _finish(query: CallbackQuery, context: ApuriContext, draft: _Draft, ch
     else:
         view = await dispatch.view(context.actor, task.id)
         await edit(query, *coordinator_view(tr, view, context.bot_data.timezone))
-    return ConversationHandler.END
-
-
-async def newtask_cancel(update: Update, context: ApuriContext) -> int:
-    """Stop /newtask without saving."""
-    _drop_draft(context)
-    assert update.message is not None
-    await update.message.reply_text(context.tr.gettext("Cancelled. Nothing was saved."))
     return ConversationHandler.END
 
 

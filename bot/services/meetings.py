@@ -49,6 +49,7 @@ from bot.services.ports import Clock, UnitOfWork
 
 __all__ = [
     "Answered",
+    "Attendees",
     "Brief",
     "Digest",
     "Due",
@@ -109,6 +110,15 @@ class MeetingView:
     not_attending: list[Person]
     unanswered: int | None  # None for a group chat: its members are not known
     changes: dict[date, Change]
+
+
+@dataclass(frozen=True, slots=True)
+class Attendees:
+    """Who a meeting's audience names: the organisation, the chosen people or the group chat."""
+
+    organisation: Organisation | None
+    people: list[Person]
+    group: Group | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,8 +274,8 @@ class MeetingService:
                 subject_id=meeting_id,
                 detail=day.isoformat(),
             )
-            people = await self._audience(meeting)
-            group = await self._group_of(meeting)
+            people = await self._audience(meeting.spec)
+            group = await self._group_of(meeting.spec)
         return OccurrenceChanged(meeting, occurrence, to, people, group)
 
     # --- reading ------------------------------------------------------------------------------
@@ -319,11 +329,11 @@ class MeetingService:
         async with self._uow.transaction():
             return await self._uow.meetings.groups()
 
-    async def group(self, actor: Person, chat_id: int) -> Group | None:
-        """Return a group chat the bot knows, also one it was removed from."""
+    async def attendees(self, actor: Person, spec: MeetingSpec) -> Attendees:
+        """Return who a meeting's audience names: its organisation, chosen people or group."""
         require(actor, Capability.MANAGE_MEETINGS)
         async with self._uow.transaction():
-            return await self._uow.meetings.group(chat_id)
+            return await self._attendees(spec)
 
     async def organisations(self, actor: Person) -> list[Organisation]:
         """Return the organisations a meeting can be for."""
@@ -582,9 +592,9 @@ class MeetingService:
             return person.id in audience.people
         return False  # a group chat's members are not known to the bot
 
-    async def _audience(self, meeting: Meeting) -> list[Person]:
+    async def _audience(self, spec: MeetingSpec) -> list[Person]:
         """The active people a meeting's private messages go to (none for a group chat)."""
-        audience = meeting.spec.audience
+        audience = spec.audience
         if audience.kind is AudienceKind.ROLE:
             assert audience.role is not None
             return await self._uow.people.active_with_role(audience.role)
@@ -602,9 +612,19 @@ class MeetingService:
             return [p for p in people if p is not None and p.active]
         return []
 
-    async def _group_of(self, meeting: Meeting) -> Group | None:
-        chat_id = meeting.spec.audience.chat_id
+    async def _group_of(self, spec: MeetingSpec) -> Group | None:
+        chat_id = spec.audience.chat_id
         return await self._uow.meetings.group(chat_id) if chat_id is not None else None
+
+    async def _attendees(self, spec: MeetingSpec) -> Attendees:
+        audience = spec.audience
+        organisation = (
+            await self._uow.organisations.get(audience.organisation_id)
+            if audience.organisation_id is not None
+            else None
+        )
+        people = await self._audience(spec) if audience.kind is AudienceKind.PEOPLE else []
+        return Attendees(organisation, people, await self._group_of(spec))
 
     async def _organisers(self, meetings: list[Meeting]) -> list[Person]:
         """The organisers of the meetings, or every coordinator if none of them is active."""
@@ -620,8 +640,8 @@ class MeetingService:
 
     async def _plan_deliveries(self, reminder_id: int, meeting: Meeting, last: bool) -> None:
         """One delivery per attendee's chat (or the group); with the last one, the briefs."""
-        people = await self._audience(meeting)
-        group = await self._group_of(meeting)
+        people = await self._audience(meeting.spec)
+        group = await self._group_of(meeting.spec)
         if group is not None and group.member:
             await self._uow.meetings.add_delivery(reminder_id, REMINDER, group.chat_id, None)
         for person in people:
@@ -641,12 +661,7 @@ class MeetingService:
         changes = await self._uow.meetings.changes(meeting.id)
         upcoming = next_occurrence(meeting, self.zone, now, changes)
         audience = meeting.spec.audience
-        organisation = (
-            await self._uow.organisations.get(audience.organisation_id)
-            if audience.organisation_id is not None
-            else None
-        )
-        people = await self._audience(meeting) if audience.kind is AudienceKind.PEOPLE else []
+        attendees = await self._attendees(meeting.spec)
         attending: list[Person] = []
         not_attending: list[Person] = []
         unanswered: int | None = None
@@ -654,13 +669,15 @@ class MeetingService:
             attending, not_attending = await self._answers(meeting.id, upcoming.day)
             if audience.kind is not AudienceKind.GROUP:
                 answered = {p.id for p in attending + not_attending}
-                unanswered = sum(1 for p in await self._audience(meeting) if p.id not in answered)
+                unanswered = sum(
+                    1 for p in await self._audience(meeting.spec) if p.id not in answered
+                )
         return MeetingView(
             meeting=meeting,
             next=upcoming,
-            organisation=organisation,
-            people=people,
-            group=await self._group_of(meeting),
+            organisation=attendees.organisation,
+            people=attendees.people,
+            group=attendees.group,
             attending=attending,
             not_attending=not_attending,
             unanswered=unanswered,

@@ -60,6 +60,12 @@ _CHAT_FULL_INFO_DEFAULTS: JSONDict = {
         "gifts_from_channels": False,
     },
 }
+_GROUP_ANONYMOUS_BOT: JSONDict = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
 _TEXT_LIMIT = 4096
 _CAPTION_LIMIT = 1024
 _PHOTO_SIZE = (1280, 720)
@@ -74,6 +80,7 @@ class _Chat:
     sent: list[SentMessage] = field(default_factory=list)
     incoming: set[int] = field(default_factory=set)
     kicked: bool = False
+    migrated_to: int | None = None  # a group upgraded to this supergroup: the old id is dead
 
     @property
     def id(self) -> int:
@@ -318,6 +325,74 @@ class FakeBotAPI:
     def unblock(self, user_id: int) -> None:
         """The user unblocks the bot."""
         self._blocked.discard(user_id)
+
+    async def migrate_group(
+        self,
+        chat_id: int,
+        new_chat_id: int,
+        *,
+        by: FakeUser | None = None,
+        announce: bool = True,
+    ) -> FakeGroup:
+        """Telegram upgrades the group ``chat_id`` to the supergroup ``new_chat_id``.
+
+        From then on the old chat is dead: every send, edit or chat action there answers 400
+        "group chat was upgraded to a supergroup chat" with ``parameters.migrate_to_chat_id``,
+        which PTB raises as ``telegram.error.ChatMigrated``. The supergroup (same title, the bot
+        a member) is registered. With ``announce`` the two service messages Telegram sends are
+        injected: ``migrate_to_chat_id`` in the old group (from ``by``, who made the change), then
+        ``migrate_from_chat_id`` in the supergroup (from GroupAnonymousBot, sender_chat the
+        supergroup). ``announce=False`` plays a bot that never got them (e.g. it was down).
+        """
+        chat = self._chats[chat_id]
+        if chat.info["type"] != "group" or chat.migrated_to is not None:
+            raise ValueError(f"chat {chat_id} is not a basic group that can be upgraded")
+        if new_chat_id in self._chats:
+            raise ValueError(f"chat {new_chat_id} exists already")
+        info = self.add_group(new_chat_id, str(chat.info.get("title", "")), "supergroup")
+        self._chats[new_chat_id].kicked = chat.kicked
+        chat.migrated_to = new_chat_id
+        if announce:
+            sender = {"from": by.user} if by is not None else {}
+            await self.inject(
+                {"message": {**sender, "chat": chat.info, "migrate_to_chat_id": new_chat_id}}
+            )
+            await self.inject(
+                {
+                    "message": {
+                        "from": _GROUP_ANONYMOUS_BOT,
+                        "sender_chat": info,
+                        "chat": info,
+                        "migrate_from_chat_id": chat_id,
+                    }
+                }
+            )
+        return FakeGroup(self, info)
+
+    def _refuse_migrated(self, chat: _Chat) -> None:
+        """A group upgraded to a supergroup: 400 with the new id, as Telegram answers."""
+        if chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
+
+    async def block_and_tell(self, user: FakeUser) -> JSONDict:
+        """``user`` blocks the bot: sends answer 403 and a private ``my_chat_member`` update
+        (the bot member -> kicked) is injected, as Telegram does."""
+        self.block(user.user_id)
+        return await self._inject_my_chat_member(
+            user.chat, user, {"status": "member"}, {"status": "kicked", "until_date": 0}
+        )
+
+    async def unblock_and_tell(self, user: FakeUser) -> JSONDict:
+        """``user`` unblocks the bot (restarts it): sends work again and a private
+        ``my_chat_member`` update (the bot kicked -> member) is injected."""
+        self.unblock(user.user_id)
+        return await self._inject_my_chat_member(
+            user.chat, user, {"status": "kicked", "until_date": 0}, {"status": "member"}
+        )
 
     async def inject(self, update: JSONDict) -> JSONDict:
         """Queue an update for getUpdates and return it with update_id and message ids filled in."""
@@ -779,6 +854,7 @@ class FakeBotAPI:
     def _writable_chat(self, params: JSONDict) -> _Chat:
         """A known chat the bot may still write to, or 403 as Telegram words it."""
         chat = self._known_chat(params)
+        self._refuse_migrated(chat)
         if chat.kicked:
             kind = "supergroup" if chat.info["type"] == "supergroup" else "group"
             raise ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")

@@ -170,6 +170,16 @@ class FakeUser(_ChatReader):
         """Unblock the bot."""
         self.server.unblock(self.user_id)
 
+    async def block_and_tell(self) -> JSONDict:
+        """Block the bot as a Telegram client does: sends fail with 403 and the bot gets a
+        private ``my_chat_member`` update (member -> kicked); return the update."""
+        return await self.server.block_and_tell(self)
+
+    async def unblock_and_tell(self) -> JSONDict:
+        """Unblock the bot as a Telegram client does: sends work again and the bot gets a
+        private ``my_chat_member`` update (kicked -> member); return the update."""
+        return await self.server.unblock_and_tell(self)
+
 
 class FakeGroup(_ChatReader):
     """A group chat the bot is a member of.

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from telegram import (
+    Bot,
     CallbackQuery,
     ChatMember,
     ChatMemberBanned,
@@ -14,7 +15,7 @@ from telegram import (
     InlineKeyboardMarkup,
     Update,
 )
-from telegram.error import Forbidden
+from telegram.error import ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, ContextTypes
 
 from tests.fakes import FakeBotAPI, FakeUser
@@ -175,3 +176,101 @@ async def test_a_user_presses_a_button_in_the_group_with_fake_user_press(
     assert query.message.chat.id == GROUP_ID
     assert query.message.message_id == message.message_id
     await api.wait_for(lambda: query_id in api.callback_answers, what="the answer")
+
+
+# --- a group upgraded to a supergroup; a user blocking the bot ------------------------------------
+
+
+async def new_updates(bot: Bot) -> tuple[Update, ...]:
+    """The updates not fetched yet, confirmed so that the next call returns only later ones."""
+    updates = await bot.get_updates(timeout=0)
+    if updates:
+        await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    return updates
+
+
+async def test_a_group_upgraded_to_a_supergroup_announces_it_and_its_old_id_is_dead(
+    api: FakeBotAPI, bot: Bot, maija: FakeUser
+) -> None:
+    old = await api.add_bot_to_group(GROUP_ID, "Koordinaattorit", by=maija)
+    before = await bot.send_message(GROUP_ID, "Ennen")
+    await new_updates(bot)  # the bot's own addition
+
+    new = await api.migrate_group(GROUP_ID, SUPERGROUP_ID, by=maija)
+    assert new.chat_id == SUPERGROUP_ID
+    updates = await new_updates(bot)
+    assert len(updates) == 2
+    moved_to, moved_from = (update.message for update in updates)
+    assert moved_to is not None and moved_from is not None
+    assert (moved_to.chat.id, moved_to.chat.type) == (GROUP_ID, "group")
+    assert moved_to.migrate_to_chat_id == SUPERGROUP_ID
+    assert moved_to.from_user is not None and moved_to.from_user.id == maija.user_id
+    assert (moved_from.chat.id, moved_from.chat.type) == (SUPERGROUP_ID, "supergroup")
+    assert moved_from.chat.title == "Koordinaattorit"
+    assert moved_from.migrate_from_chat_id == GROUP_ID
+    assert moved_from.sender_chat is not None and moved_from.sender_chat.id == SUPERGROUP_ID
+
+    # Sends and edits in the old group raise ChatMigrated with the new id.
+    with pytest.raises(ChatMigrated) as sent:
+        await bot.send_message(GROUP_ID, "Onko täällä ketään?")
+    assert sent.value.new_chat_id == SUPERGROUP_ID
+    with pytest.raises(ChatMigrated):
+        await bot.edit_message_text("Muutettu", chat_id=GROUP_ID, message_id=before.message_id)
+    assert [m.text for m in old.messages] == ["Ennen"]
+    failed = api.requests[-1]
+    assert (failed.method, failed.params["chat_id"]) == ("editMessageText", GROUP_ID)
+
+    # The supergroup takes messages.
+    await bot.send_message(SUPERGROUP_ID, "Täällä ollaan")
+    assert [m.text for m in new.messages] == ["Täällä ollaan"]
+    assert api.messages(SUPERGROUP_ID)[0].chat["type"] == "supergroup"
+
+
+async def test_a_group_upgraded_unannounced_is_found_out_only_by_sending(
+    api: FakeBotAPI, bot: Bot, maija: FakeUser
+) -> None:
+    await api.add_bot_to_group(GROUP_ID, "Koordinaattorit", by=maija)
+    await new_updates(bot)
+    await api.migrate_group(GROUP_ID, SUPERGROUP_ID, announce=False)
+    assert await new_updates(bot) == ()
+    with pytest.raises(ChatMigrated) as sent:
+        await bot.send_message(GROUP_ID, "Hei")
+    assert sent.value.new_chat_id == SUPERGROUP_ID
+    await bot.send_message(sent.value.new_chat_id, "Hei")
+    assert [m.text for m in api.messages(SUPERGROUP_ID)] == ["Hei"]
+
+
+async def test_only_a_basic_group_can_be_upgraded_once(api: FakeBotAPI, maija: FakeUser) -> None:
+    await api.add_bot_to_group(SUPERGROUP_ID, "Iso ryhmä", by=maija, type="supergroup")
+    with pytest.raises(ValueError, match="not a basic group"):
+        await api.migrate_group(SUPERGROUP_ID, -1009999)
+    await api.add_bot_to_group(GROUP_ID, "Pieni ryhmä", by=maija)
+    with pytest.raises(ValueError, match="exists already"):
+        await api.migrate_group(GROUP_ID, SUPERGROUP_ID)
+    await api.migrate_group(GROUP_ID, -1009999, announce=False)
+    with pytest.raises(ValueError, match="not a basic group"):
+        await api.migrate_group(GROUP_ID, -1008888, announce=False)
+
+
+async def test_blocking_and_unblocking_with_a_word_are_private_my_chat_member_updates(
+    api: FakeBotAPI, seen_by_app: tuple[Application, Seen], maija: FakeUser
+) -> None:
+    application, seen = seen_by_app
+    await maija.block_and_tell()
+    change = await seen.membership()
+    assert (change.chat.id, change.chat.type) == (maija.user_id, "private")
+    assert change.chat.first_name == "Maija"
+    assert change.from_user.id == maija.user_id
+    assert change.old_chat_member.status == ChatMember.MEMBER
+    assert change.new_chat_member.status == ChatMember.BANNED
+    assert change.new_chat_member.user.id == application.bot.id
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await application.bot.send_message(maija.user_id, "Hei")
+
+    await maija.unblock_and_tell()
+    change = await seen.membership()
+    assert change.chat.id == maija.user_id
+    assert change.old_chat_member.status == ChatMember.BANNED
+    assert change.new_chat_member.status == ChatMember.MEMBER
+    await application.bot.send_message(maija.user_id, "Tervetuloa takaisin")
+    assert maija.last.text == "Tervetuloa takaisin"

@@ -37,6 +37,11 @@ def to_db_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def to_db_time_or_none(moment: datetime | None) -> str | None:
+    """Return the stored form of an optional time (NULL for None)."""
+    return None if moment is None else to_db_time(moment)
+
+
 def from_db_time(value: str | None) -> datetime | None:
     """Return the aware UTC datetime of a stored time."""
     if value is None:

@@ -28,7 +28,7 @@ from bot.domain.schedule import (
     weekdays_from_mask,
     weekdays_mask,
 )
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, from_db_time, to_db_time, to_db_time_or_none
 
 __all__ = ["SqliteMeetings"]
 
@@ -198,7 +198,7 @@ class SqliteMeetings:
             (
                 meeting_id,
                 change.day.isoformat(),
-                to_db_time(change.moved_to) if change.moved_to is not None else None,
+                to_db_time_or_none(change.moved_to),
                 changed_by,
                 to_db_time(at),
             ),

@@ -12,7 +12,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.domain.reports import AlertRecord, Draft, OutcomeRecord, ReferralRecord, ReferralState
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, from_db_time, to_db_time, to_db_time_or_none
 
 __all__ = ["SqliteOutcomes"]
 
@@ -86,10 +86,6 @@ def _alert(row: aiosqlite.Row) -> AlertRecord:
     return AlertRecord(
         id=row[0], task_id=row[1], resident_id=row[2], raised_by=row[3], at=from_db_time(row[4])
     )
-
-
-def _time(moment: datetime | None) -> str | None:
-    return to_db_time(moment) if moment is not None else None
 
 
 class SqliteOutcomes:
@@ -282,8 +278,8 @@ class SqliteOutcomes:
             (
                 referral.state.value,
                 referral.taken_by,
-                _time(referral.taken_at),
-                _time(referral.closed_at),
+                to_db_time_or_none(referral.taken_at),
+                to_db_time_or_none(referral.closed_at),
                 referral.id,
                 expected_state.value,
             ),

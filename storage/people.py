@@ -7,7 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.domain.people import Organisation, Person, Role
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, from_db_time, to_db_time, to_db_time_or_none
 
 __all__ = ["SqliteOrganisations", "SqlitePeople"]
 
@@ -145,7 +145,7 @@ class SqlitePeople:
         """Remember since when the bot cannot reach the person; None: it can again."""
         await self._db.connection.execute(
             "UPDATE people SET unreachable_since = ? WHERE id = ?",
-            (None if since is None else to_db_time(since), person_id),
+            (to_db_time_or_none(since), person_id),
         )
 
     async def active_with_role(self, role: Role) -> list[Person]:

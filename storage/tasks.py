@@ -26,7 +26,7 @@ from bot.domain.tasks import (
     TaskState,
     UnfinishedReason,
 )
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, from_db_time, to_db_time, to_db_time_or_none
 
 __all__ = ["SqliteTasks"]
 
@@ -74,10 +74,6 @@ def _message(row: aiosqlite.Row) -> TaskMessage:
         person_id=row[3],
         kind=MessageKind(row[4]),
     )
-
-
-def _time(moment: datetime | None) -> str | None:
-    return to_db_time(moment) if moment is not None else None
 
 
 def _marks(states: frozenset[TaskState]) -> tuple[str, tuple[str, ...]]:
@@ -145,10 +141,10 @@ class SqliteTasks:
                 task.holder.pair_id,
                 task.holder.person_id,
                 task.holder.organisation_id,
-                _time(task.offered_at),
-                _time(task.reminded_at),
-                _time(task.overdue_reported_at),
-                _time(task.closed_at),
+                to_db_time_or_none(task.offered_at),
+                to_db_time_or_none(task.reminded_at),
+                to_db_time_or_none(task.overdue_reported_at),
+                to_db_time_or_none(task.closed_at),
                 task.reason.value if task.reason else None,
                 task.note,
                 to_db_time(task.window_start),

@@ -40,11 +40,14 @@ class Pair(BaseModel):
         return self.dissolved_at is None
 
     @property
+    def workable(self) -> bool:
+        """Return whether the pair can hold tasks: not dissolved, both members may take tasks."""
+        return self.current and all(m.can(Capability.TAKE_TASKS) for m in self.members)
+
+    @property
     def available(self) -> bool:
         """Return whether the pair takes offers now."""
-        return self.current and all(
-            m.available and m.can(Capability.TAKE_TASKS) for m in self.members
-        )
+        return self.workable and all(m.available for m in self.members)
 
     @property
     def names(self) -> str:

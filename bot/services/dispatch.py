@@ -362,11 +362,7 @@ class DispatchService:
                 people.setdefault(person.id, person)
         return Candidates(
             task=task,
-            pairs=[
-                p
-                for p in await self._uow.pairs.current()
-                if all(m.can(Capability.TAKE_TASKS) for m in p.members)
-            ],
+            pairs=[p for p in await self._uow.pairs.current() if p.workable],
             people=sorted(people.values(), key=lambda p: (p.name.casefold(), p.id)),
             organisations=await self._uow.organisations.all(),
         )
@@ -691,11 +687,7 @@ class DispatchService:
             return person is None or not person.can(Capability.TAKE_TASKS)
         if task.holder.pair_id is not None:
             pair = await self._uow.pairs.get(task.holder.pair_id)
-            return (
-                pair is None
-                or not pair.current
-                or not all(m.can(Capability.TAKE_TASKS) for m in pair.members)
-            )
+            return pair is None or not pair.workable
         return False
 
     async def _task(self, task_id: int) -> Task:
@@ -749,10 +741,8 @@ class DispatchService:
     async def _check_holder(self, holder: Holder) -> list[Person]:
         if holder.pair_id is not None:
             pair = await self._uow.pairs.get(holder.pair_id)
-            if pair is None or not pair.current:
-                raise PairNotFound
-            if not all(m.can(Capability.TAKE_TASKS) for m in pair.members):
-                raise PairNotFound  # a member left or lost the role: the pair cannot work
+            if pair is None or not pair.workable:
+                raise PairNotFound  # dissolved, or a member left or lost the role
             return list(pair.members)
         if holder.person_id is not None:
             person = await self._uow.people.get(holder.person_id)

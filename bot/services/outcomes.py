@@ -730,7 +730,7 @@ class OutcomeService:
             alert_id=alert_id,
             view=await self._dispatch.view_within(task, contact=True),
             reporter=reporter,
-            coordinators=await self._uow.people.active_with_role(Role.COORDINATOR),
+            coordinators=await self._dispatch.coordinators(),
         )
 
     async def alert_delivered(self, alert_id: int) -> None:

@@ -1,7 +1,8 @@
 """The composition root: build the one Application that `apuri run` starts and tests drive.
 
-Nothing opens at import time. `post_init` opens and migrates the database, wires the services and
-tells Telegram the command menus; `post_shutdown` closes the database.
+Nothing opens at import time. `post_init` opens and migrates the database, wires the services,
+tells Telegram the command menus and starts the outbox worker; `post_stop` lets the worker finish
+the messages in flight; `post_shutdown` closes the database.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from handlers.commands import publish_default_menus
 from handlers.context import CONTEXT_TYPES, BotData
 from handlers.jobs import schedule
 from handlers.meeting_jobs import reschedule
-from handlers.ratelimit import GroupRateLimiter
+from handlers.outbox import Outbox
+from handlers.ratelimit import FloodLimiter
 from storage.db import Database
 from storage.store import SqliteStore
 
@@ -67,6 +69,8 @@ async def open_services(
         parish=settings.parish_organisation,
         meeting_grace=settings.meeting_grace,
         digest_at=settings.digest_at,
+        broadcast_max_file_bytes=settings.broadcast_max_file_mb * 1024 * 1024,
+        broadcast_attempts=settings.broadcast_attempts,
     )
     return db, services
 
@@ -77,6 +81,11 @@ def build_application(settings: Settings, *, clock: Clock = system_clock) -> Apu
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
     forms = load_catalog(settings.forms_dir)  # a broken form stops the start, naming the problem
     database: list[Database] = []
+    limiter = FloodLimiter(
+        per_second=settings.messages_per_second,
+        chat_per_second=settings.chat_messages_per_second,
+        group_per_minute=settings.group_messages_per_minute,
+    )
 
     async def post_init(app: ApuriApplication) -> None:
         db, services = await open_services(settings, clock, forms)
@@ -89,9 +98,16 @@ def build_application(settings: Settings, *, clock: Clock = system_clock) -> Apu
         await publish_default_menus(app.bot, settings.default_language)
         schedule(app, settings.sweep_seconds)
         await reschedule(app)
+        app.bot_data.outbox = Outbox(app, limiter)
+        await app.bot_data.outbox.start()
         log.info("Apuri is up as @%s", app.bot.username)
 
+    async def post_stop(app: ApuriApplication) -> None:
+        if app.bot_data.outbox is not None:
+            await app.bot_data.outbox.stop()
+
     async def post_shutdown(app: ApuriApplication) -> None:
+        await post_stop(app)  # in case the stop hook was skipped; stopping twice is harmless
         while database:
             await database.pop().close()
 
@@ -108,9 +124,11 @@ def build_application(settings: Settings, *, clock: Clock = system_clock) -> Apu
         # Updates from different people are handled side by side; the database's write lock and
         # the services' state checks keep them consistent (two Accepts at once: one wins).
         .concurrent_updates(settings.concurrent_updates)
-        # Telegram allows about 20 messages a minute in one group; private chats pass unpaced.
-        .rate_limiter(GroupRateLimiter(per_minute=settings.group_messages_per_minute))
+        # Telegram's flood limits: about 30 messages a second in all, 1 a second into one private
+        # chat (broadcasts), 20 a minute into one group; a 429 pauses every send.
+        .rate_limiter(limiter)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     if settings.telegram_api_base_url:

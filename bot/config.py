@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     group_messages_per_minute: int = Field(
         default=20, ge=1, le=60, alias="APURI_GROUP_MESSAGES_PER_MINUTE"
     )
+    messages_per_second: int = Field(default=30, ge=2, le=1000, alias="APURI_MESSAGES_PER_SECOND")
+    chat_messages_per_second: float = Field(
+        default=1.0, gt=0, le=30, alias="APURI_CHAT_MESSAGES_PER_SECOND"
+    )
+    broadcast_max_file_mb: int = Field(
+        default=20, ge=1, le=2000, alias="APURI_BROADCAST_MAX_FILE_MB"
+    )
+    broadcast_attempts: int = Field(default=5, ge=1, le=20, alias="APURI_BROADCAST_ATTEMPTS")
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from handlers import forms, meetings, pairs, people, residents, start, tasks
+from handlers import broadcasts, forms, meetings, pairs, people, residents, start, tasks
 from handlers.callback_data import (
     ChooseInviteRole,
     ChooseLanguage,
@@ -54,6 +54,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             *tasks.handlers(),
             *forms.handlers(),
             *meetings.handlers(),
+            *broadcasts.handlers(),
             CommandHandler("start", start.start),
             CommandHandler("help", start.help_command),
             CommandHandler("whoami", start.whoami),

@@ -21,6 +21,8 @@ __all__ = [
     "AssignTo",
     "Attend",
     "BadCallbackData",
+    "BroadcastAction",
+    "BroadcastStep",
     "CallbackData",
     "ChooseInviteRole",
     "ChooseLanguage",
@@ -327,3 +329,20 @@ class Attend(CallbackData):
     meeting_id: int
     day: int
     attending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastStep(CallbackData):
+    """A button of the /broadcast form, e.g. `kind:message`, `aud:area`, `pair:3`, `send`."""
+
+    PREFIX: ClassVar[str] = "F"
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastAction(CallbackData):
+    """Act on a running broadcast: `stop`."""
+
+    PREFIX: ClassVar[str] = "J"
+    broadcast_id: int
+    action: str

@@ -50,6 +50,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("pair", N_("Volunteer pairs: form and dissolve"), Capability.DISPATCH),
     Command("meetings", N_("Coordination meetings and their dates"), registered=True),
     Command("meeting", N_("Create a meeting: /meeting new"), Capability.MANAGE_MEETINGS),
+    Command("broadcast", N_("Send a message or open tasks to many"), Capability.BROADCAST),
+    Command("broadcasts", N_("Latest broadcasts and their reports"), Capability.BROADCAST),
     Command("available", N_("Take offers again"), Capability.SET_AVAILABILITY),
     Command("away", N_("Take no offers for now"), Capability.SET_AVAILABILITY),
     Command("areas", N_("Postal areas you cover: /areas 70 71100"), Capability.SET_AVAILABILITY),

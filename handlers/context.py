@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -16,6 +16,9 @@ from bot.domain.meetings import DEFAULT_OFFSETS, Offset
 from bot.domain.people import Capability, Person, normalise_language
 from bot.i18n import Translator, translators
 from bot.services.container import Services
+
+if TYPE_CHECKING:
+    from handlers.outbox import Outbox
 
 __all__ = ["CONTEXT_TYPES", "ApuriContext", "BotData", "Handler", "requires"]
 
@@ -28,6 +31,7 @@ class BotData:
         "default_language",
         "default_offsets",
         "delivery_lock",
+        "outbox",
         "schedule_lock",
         "timezone",
     )
@@ -39,6 +43,7 @@ class BotData:
         self.default_offsets: tuple[Offset, ...] = DEFAULT_OFFSETS
         self.schedule_lock = asyncio.Lock()  # one rebuild of the meeting jobs at a time
         self.delivery_lock = asyncio.Lock()  # one run of the due meeting reminders at a time
+        self.outbox: Outbox | None = None  # the broadcast worker, from post_init on
 
     @property
     def services(self) -> Services:

@@ -17,9 +17,10 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-__all__ = ["GroupRateLimiter"]
+__all__ = ["BULK", "FloodLimiter", "GroupRateLimiter"]
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +165,153 @@ def _group_of(endpoint: str, data: dict[str, Any]) -> ChatKey | None:
             return None
         return number if number < 0 else None
     return None
+
+
+BULK = "bulk"  # rate_limit_args of a request the outbox worker has already paced with `reserve`
+_SEND_PREFIX = "send"
+
+
+@dataclass(slots=True)
+class _Bucket:
+    """A private chat's token bucket: `tokens` sends may go now, refilled at the chat rate."""
+
+    tokens: float
+    updated: float
+
+
+class FloodLimiter(GroupRateLimiter):
+    """Telegram's flood limits for the whole bot: overall, per private chat, per group.
+
+    On top of the group windows: at most `per_second` sends in any second over all chats, and a
+    token bucket per private chat (`chat_per_second`, bursts of `burst`). Interactive sends (a
+    reply, a card) wait only for the overall limit; broadcast sends call `reserve` first, which
+    also waits for the chat's bucket and keeps one send a second free, so replies to people who
+    press buttons during a big broadcast never queue behind it. A 429 anywhere pauses every send
+    for its `retry_after`; an interactive request is then tried once more, a broadcast request is
+    handed back to the outbox (which puts its row back in the queue).
+    """
+
+    __slots__ = ("_buckets", "_burst", "_chat_rate", "_overall", "_paused_until", "_per_second")
+
+    def __init__(
+        self,
+        *,
+        per_second: int = 30,
+        chat_per_second: float = 1.0,
+        burst: int = 3,
+        group_per_minute: int = 20,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(group_per_minute, clock=clock, sleep=sleep)
+        if per_second < 2:
+            raise ValueError(f"per_second must be at least 2, not {per_second}")
+        self._per_second = per_second
+        self._chat_rate = chat_per_second
+        self._burst = float(burst)
+        self._overall: deque[float] = deque()
+        self._buckets: dict[int, _Bucket] = {}
+        self._paused_until = 0.0
+
+    @property
+    def bulk_per_second(self) -> int:
+        """Return the broadcast's share of the overall limit."""
+        return self._per_second - 1
+
+    def pause(self, seconds: float) -> None:
+        """Hold every send for `seconds` (Telegram answered 429 with this retry_after)."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def chat_wait(self, chat_id: int) -> float:
+        """Return how long a broadcast send into this private chat would wait for its bucket."""
+        bucket = self._bucket(chat_id, self._clock())
+        return max(0.0, (1.0 - bucket.tokens) / self._chat_rate)
+
+    async def reserve(self, chat_id: int) -> None:
+        """Wait until a broadcast send into `chat_id` fits every limit, then count it."""
+        while True:
+            now = self._clock()
+            wait = max(
+                self._paused_until - now,
+                self._overall_wait(now, self.bulk_per_second),
+                self.chat_wait(chat_id),
+            )
+            if wait <= 0:
+                self._count(chat_id, now)
+                return
+            await self._sleep(wait)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: Any,
+    ) -> Result:
+        """Pace a send (unless the outbox reserved it), and honour a 429 for everyone."""
+        if not _is_send(endpoint):
+            return await super().process_request(callback, args, kwargs, endpoint, data, None)
+        bulk = rate_limit_args == BULK
+        for attempt in (1, 2):
+            if not bulk:
+                await self._interactive_room(data.get("chat_id"))
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, None)
+            except RetryAfter as exc:
+                seconds = _seconds(exc.retry_after)
+                self.pause(seconds)
+                log.info("%s: Telegram asked to wait %.0f s", endpoint, seconds)
+                if bulk or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _interactive_room(self, chat_id: object) -> None:
+        """Wait for the overall limit (and any 429 pause); count the send against its chat."""
+        while True:
+            now = self._clock()
+            wait = max(self._paused_until - now, self._overall_wait(now, self._per_second))
+            if wait <= 0:
+                private = chat_id if isinstance(chat_id, int) and chat_id > 0 else None
+                self._count(private, now)
+                return
+            await self._sleep(wait)
+
+    def _overall_wait(self, now: float, limit: int) -> float:
+        """Return how long until one more send fits in the last second's window of `limit`."""
+        while self._overall and self._overall[0] <= now - 1.0:
+            self._overall.popleft()
+        if len(self._overall) < limit:
+            return 0.0
+        return self._overall[len(self._overall) - limit] + 1.0 - now
+
+    def _count(self, chat_id: int | None, now: float) -> None:
+        self._overall.append(now)
+        if chat_id is not None:
+            self._bucket(chat_id, now).tokens -= 1.0
+
+    def _bucket(self, chat_id: int, now: float) -> _Bucket:
+        """Return the chat's bucket, refilled for the time since it was last touched."""
+        bucket = self._buckets.get(chat_id)
+        if bucket is None:
+            if len(self._buckets) > 10_000:  # forget full buckets of quiet chats
+                self._buckets = {
+                    k: b for k, b in self._buckets.items() if now - b.updated < self._burst
+                }
+            bucket = self._buckets[chat_id] = _Bucket(self._burst, now)
+        bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._chat_rate)
+        bucket.updated = now
+        return bucket
+
+
+def _is_send(endpoint: str) -> bool:
+    return (endpoint.startswith(_SEND_PREFIX) and endpoint != "sendChatAction") or (
+        endpoint in _FORWARDS
+    )
+
+
+def _seconds(retry_after: object) -> float:
+    """Read RetryAfter.retry_after, an int of seconds or (PTB_TIMEDELTA) a timedelta."""
+    total = getattr(retry_after, "total_seconds", None)
+    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]

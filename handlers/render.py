@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.broadcasts import BroadcastError, BroadcastProblem
 from bot.domain.errors import (
     AlreadyRegistered,
     DomainError,
@@ -59,6 +60,7 @@ from handlers.commands import commands_for
 __all__ = [
     "LANGUAGE_NAMES",
     "babel_locale",
+    "broadcast_problem_text",
     "confirm_deactivation",
     "deactivated_text",
     "error_text",
@@ -330,8 +332,39 @@ def deactivated_text(tr: Translator) -> Html:
     )
 
 
+_BROADCAST_PROBLEMS: dict[BroadcastProblem, str] = {
+    BroadcastProblem.EMPTY_AUDIENCE: N_(
+        "Nobody matches that audience, so nothing would be sent. Choose another audience."
+    ),
+    BroadcastProblem.EMPTY_MESSAGE: N_(
+        "The message is empty. Write the text, or send a photo or a document."
+    ),
+    BroadcastProblem.TOO_LONG: N_(
+        "The message is too long for a broadcast (at most 12 000 characters). Shorten it."
+    ),
+    BroadcastProblem.FILE_TOO_LARGE: N_(
+        "That file is too large to broadcast (at most {mb} MB). Send a smaller one."
+    ),
+    BroadcastProblem.BAD_AREA: N_(
+        "That is not a postal code or its beginning. Type digits only, like 70 or 00100."
+    ),
+    BroadcastProblem.NO_TASKS: N_("There are no open tasks to offer right now."),
+    BroadcastProblem.NO_PAIRS: N_(
+        "No available pair covers the areas of these tasks, so nothing was offered."
+    ),
+    BroadcastProblem.FINISHED: N_("That broadcast has ended already."),
+}
+
+
+def broadcast_problem_text(tr: Translator, problem: BroadcastProblem, *, mb: int = 20) -> Html:
+    """Return why a broadcast was refused (`mb`: the file size limit, for that problem)."""
+    return tr.gettext(_BROADCAST_PROBLEMS[problem], mb=mb)
+
+
 def error_text(tr: Translator, error: DomainError, zone: ZoneInfo) -> Html:
     """Return the explanation of a broken rule, in the person's language."""
+    if isinstance(error, BroadcastError):
+        return broadcast_problem_text(tr, error.problem)
     if isinstance(error, NoAvailablePairs):
         return tr.gettext("No available pair covers this area right now. Assign it by hand.")
     if isinstance(error, DraftTaken):

@@ -157,6 +157,13 @@ class SqlitePeople:
         )
         return [_person(row) for row in rows]
 
+    async def active(self) -> list[Person]:
+        """Return every active person, by name."""
+        rows = await self._db.fetch_all(
+            _SELECT_PERSON + "WHERE p.active = 1 ORDER BY p.name COLLATE NOCASE, p.id"
+        )
+        return [_person(row) for row in rows]
+
     async def active_in_organisation(self, organisation_id: int, role: Role) -> list[Person]:
         """Return the active people of an organisation holding `role`."""
         rows = await self._db.fetch_all(

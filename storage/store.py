@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from storage.briefs import SqliteBriefs
+from storage.broadcasts import SqliteBroadcasts
 from storage.db import Database, to_db_time
 from storage.invites import SqliteInvites
 from storage.meetings import SqliteMeetings
@@ -78,6 +79,7 @@ class SqliteStore:
         self.outcomes = SqliteOutcomes(db)
         self.briefs = SqliteBriefs(db)
         self.meetings = SqliteMeetings(db)
+        self.broadcasts = SqliteBroadcasts(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -45,6 +45,7 @@ class Capability(StrEnum):
     TAKE_TASKS = "take_tasks"  # hold tasks and close them
     SET_AVAILABILITY = "set_availability"  # take offers or not, and where
     MANAGE_MEETINGS = "manage_meetings"  # create, change and cancel coordination meetings
+    BROADCAST = "broadcast"  # send news and batches of offers to many people at once
 
 
 _ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.services.broadcasts import BroadcastService
 from bot.services.dispatch import DispatchService
 from bot.services.invites import InviteService
 from bot.services.meetings import MeetingService
@@ -30,6 +31,7 @@ class Services:
     pairs: PairService
     outcomes: OutcomeService
     meetings: MeetingService
+    broadcasts: BroadcastService
 
 
 def build_services(
@@ -48,6 +50,8 @@ def build_services(
     parish: str = "",
     meeting_grace: timedelta = timedelta(minutes=10),
     digest_at: time | None = None,
+    broadcast_max_file_bytes: int = 20 * 1024 * 1024,
+    broadcast_attempts: int = 5,
 ) -> Services:
     """Wire the services to storage and the clock."""
     dispatch = DispatchService(uow, clock, offer_timeout=offer_timeout, reminder_lead=reminder_lead)
@@ -72,4 +76,11 @@ def build_services(
             parish=parish,
         ),
         meetings=MeetingService(uow, clock, zone=zone, grace=meeting_grace, digest_at=digest_at),
+        broadcasts=BroadcastService(
+            uow,
+            clock,
+            dispatch,
+            max_file_bytes=broadcast_max_file_bytes,
+            attempts=broadcast_attempts,
+        ),
     )

@@ -92,6 +92,7 @@ class Offered:
     task: Task
     postal_code: str
     recipients: list[Person]
+    pairs: list[Pair] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +302,26 @@ class DispatchService:
         for pair in pairs:
             await self._uow.tasks.add_offer(task.id, pair.id, now)
         recipients = [m for p in pairs for m in p.members]
-        return Offered(task=task, postal_code=resident.postal_code, recipients=recipients)
+        return Offered(
+            task=task, postal_code=resident.postal_code, recipients=recipients, pairs=pairs
+        )
+
+    async def withdraw_within(self, task_id: int, pair_ids: set[int], actor_id: int | None) -> bool:
+        """Withdraw a task's pending offers to some pairs (never sent); True if it went back.
+
+        A task left with no pending offer returns to the pool, as after the last decline.
+        """
+        task = await self._task(task_id)
+        if task.state is not TaskState.OFFERED:
+            return False
+        now = self._clock()
+        for pair_id in pair_ids:
+            if await self._uow.tasks.offer_status(task.id, pair_id) == "pending":
+                await self._uow.tasks.answer_offer(task.id, pair_id, "withdrawn", now, actor_id)
+        if await self._uow.tasks.pending_pairs(task.id):
+            return False
+        await self._move(task, Action.RETURN, actor_id)
+        return True
 
     async def assign(self, actor: Person, task_id: int, holder: Holder) -> HolderChange:
         """Hand the task to a pair, a person or an organisation by hand."""

@@ -6,12 +6,23 @@ the database as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from bot.domain.briefs import Figures
+from bot.domain.broadcasts import (
+    Attachment,
+    Audience,
+    Broadcast,
+    BroadcastKind,
+    BroadcastState,
+    OutboxRow,
+    RowState,
+    StopReason,
+    Tally,
+)
 from bot.domain.invites import Invite
 from bot.domain.meetings import Change, Delivery, Group, Meeting, MeetingSpec, Reminder
 from bot.domain.pairs import Pair
@@ -31,6 +42,7 @@ __all__ = [
     "AuditLog",
     "BotFacts",
     "BriefRepository",
+    "BroadcastRepository",
     "Clock",
     "InviteRepository",
     "MeetingRepository",
@@ -71,6 +83,7 @@ class PeopleRepository(Protocol):
     async def set_available(self, person_id: int, available: bool) -> None: ...
     async def set_unreachable(self, person_id: int, since: datetime | None) -> None: ...
     async def active_with_role(self, role: Role) -> list[Person]: ...
+    async def active(self) -> list[Person]: ...
     async def active_in_organisation(self, organisation_id: int, role: Role) -> list[Person]: ...
 
 
@@ -302,6 +315,58 @@ class BriefRepository(Protocol):
     async def figures(self, now: datetime, since: datetime) -> Figures: ...
 
 
+class BroadcastRepository(Protocol):
+    async def add(
+        self,
+        *,
+        kind: BroadcastKind,
+        author_id: int,
+        audience: Audience | None,
+        text: str,
+        attachment: Attachment | None,
+        at: datetime,
+    ) -> Broadcast: ...
+    async def add_rows(
+        self, broadcast_id: int, rows: Iterable[tuple[int, int | None, int | None]], at: datetime
+    ) -> int: ...
+    async def get(self, broadcast_id: int) -> Broadcast | None: ...
+    async def unreported(self) -> list[Broadcast]: ...
+    async def recent(self, limit: int) -> list[Broadcast]: ...
+    async def set_progress(self, broadcast_id: int, chat_id: int, message_id: int) -> None: ...
+    async def end(
+        self,
+        broadcast_id: int,
+        state: BroadcastState,
+        at: datetime,
+        *,
+        reason: StopReason | None = None,
+        by: int | None = None,
+    ) -> bool: ...
+    async def mark_reported(self, broadcast_id: int, at: datetime) -> bool: ...
+    async def row(self, row_id: int) -> OutboxRow | None: ...
+    async def due(self, now: datetime, limit: int) -> list[tuple[int, int]]: ...
+    async def next_due(self) -> datetime | None: ...
+    async def move(
+        self,
+        row_id: int,
+        expected: RowState,
+        state: RowState,
+        at: datetime,
+        *,
+        attempts: int | None = None,
+        parts_sent: int | None = None,
+        not_before: datetime | None = None,
+        error: str | None = None,
+    ) -> bool: ...
+    async def cancel_pending(self, broadcast_id: int, at: datetime) -> list[OutboxRow]: ...
+    async def abandon_in_flight(self, at: datetime) -> int: ...
+    async def tally(self, broadcast_id: int) -> Tally: ...
+    async def people_in(
+        self, broadcast_id: int, states: frozenset[RowState]
+    ) -> dict[int, RowState]: ...
+    async def pairs_reached(self, broadcast_id: int, task_id: int) -> set[int]: ...
+
+
 class UnitOfWork(Protocol):
     people: PeopleRepository
     organisations: OrganisationRepository
@@ -312,6 +377,7 @@ class UnitOfWork(Protocol):
     outcomes: OutcomeRepository
     briefs: BriefRepository
     meetings: MeetingRepository
+    broadcasts: BroadcastRepository
     audit: AuditLog
     facts: BotFacts
 

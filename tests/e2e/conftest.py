@@ -64,6 +64,8 @@ class RunningBot:
         assert app.updater is not None
         await app.updater.stop()
         await app.stop()
+        assert app.post_stop is not None
+        await app.post_stop(app)
         await app.shutdown()
         assert app.post_shutdown is not None
         await app.post_shutdown(app)
@@ -71,6 +73,12 @@ class RunningBot:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+    async def crash(self) -> None:
+        """Stop as a killed process would: requests in flight are abandoned, nothing drains."""
+        assert self.app is not None and self.app.bot_data.outbox is not None
+        self.app.bot_data.outbox.kill()
+        await self.stop()
 
 
 @pytest.fixture

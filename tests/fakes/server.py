@@ -8,12 +8,14 @@ requests that tests assert on.
 import asyncio
 import contextlib
 import json
+import random
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Final, Literal, Self, TypeVar
 
 from aiohttp import web
 
@@ -28,6 +30,25 @@ Handler = Callable[[JSONDict, dict[str, UploadedFile]], Awaitable[Any]]
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
 CommandsKey = tuple[str, str]
+DROP: Final = "drop"
+Failure = int | Literal["drop"] | ApiError
+"""An injected send failure: an HTTP status, :data:`DROP` or a ready-made :class:`ApiError`."""
+
+# The methods that deliver a message: fail_sends, stall_after_delivery and latency apply to them.
+_SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+# Telegram's wording of the statuses fail_sends is most often given.
+_FAILURE_DESCRIPTIONS = {
+    400: "Bad Request: chat not found",
+    401: "Unauthorized",
+    403: "Forbidden: bot was blocked by the user",
+    404: "Not Found",
+    409: "Conflict: terminated by other getUpdates request",
+    429: "Too Many Requests: retry after 1",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 _MESSAGE_UPDATES = frozenset({"message", "edited_message", "channel_post", "edited_channel_post"})
 _BUTTON_ACTIONS = frozenset(
@@ -130,8 +151,11 @@ class FakeBotAPI:
         bot_first_name: str = "Apuri",
         flood: FloodLimits | None = None,
         clock: Callable[[], float] = time.monotonic,
+        seed: int | None = None,
     ) -> None:
         self.token = token
+        self.latency = 0.0  # seconds each send request waits before it is processed
+        self.jitter = 0.0  # plus up to this many seconds more, drawn from a seeded generator
         self.bot_user: JSONDict = {
             "id": bot_id,
             "is_bot": True,
@@ -160,10 +184,17 @@ class FakeBotAPI:
         self._method_counts: Counter[str] = Counter()
         self._messages_sent = 0
         self._retry_after_429 = 0
+        self._failed_sends = 0
+        self._faults_used = False
+        self._failures: dict[int, deque[Failure]] = {}
+        self._stalls: dict[int, deque[asyncio.Event]] = {}
+        self._held = 0
+        self._random = random.Random(seed)
         self._changed = asyncio.Condition()
         self._in_flight = 0
         self._last_activity = 0.0
         self._stopping = False
+        self._stopped = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._address = ""
         self._methods: dict[str, tuple[str, Handler]] = {
@@ -212,8 +243,13 @@ class FakeBotAPI:
         self._address = f"http://{bound_host}:{bound_port}"
 
     async def stop(self) -> None:
-        """Release pending long polls and stop serving."""
+        """Release pending long polls, drop held and delayed sends, and stop serving.
+
+        A send whose response :meth:`stall_after_delivery` holds, or that waits out
+        :attr:`latency`, loses its connection without an answer, so stopping never hangs on it.
+        """
         self._stopping = True
+        self._stopped.set()
         await self._notify()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -434,6 +470,62 @@ class FakeBotAPI:
             chat = self._chats[info["id"]] = _Chat(info=dict(info))
         return chat
 
+    # ----- faults: failures, lost connections, slow and held responses --------------------
+
+    def fail_sends(self, chat_id: int, *failures: Failure) -> None:
+        """Make the next sends to ``chat_id`` fail, one queued failure per send, in order.
+
+        Sends are sendMessage, sendPhoto and sendDocument. An int is answered as that HTTP
+        status with Telegram's error body (500 "Internal Server Error", 502 "Bad Gateway",
+        503 "Service Unavailable", 400 "Bad Request: chat not found", 429 with retry_after 1,
+        ...); an :class:`ApiError` is answered as it is; :data:`DROP` (``"drop"``) closes the
+        connection without any answer, which PTB raises as ``NetworkError``. A failed send is
+        recorded in :attr:`requests` but delivers nothing, does not count against flood limits
+        and counts in ``stats()["failed_sends"]``. Failures are taken before the request is
+        validated; once the queue is empty the chat's sends work again.
+        """
+        checked = [_checked_failure(failure) for failure in failures]
+        self._failures.setdefault(chat_id, deque()).extend(checked)
+        self._faults_used = True
+
+    def stall_after_delivery(self, chat_id: int) -> asyncio.Event:
+        """Deliver the next successful send to ``chat_id`` but hold its answer until released.
+
+        The message is recorded (and counted) at once; the HTTP response waits until the
+        returned event is set, so a test can kill the client while the send is in flight.
+        Calling it again queues another hold for the send after. A send that fails (an injected
+        failure, a 403, a 429, ...) does not take the hold. :meth:`stop` drops held responses'
+        connections. Held responses do not count as in flight for :meth:`settle`.
+        """
+        release = asyncio.Event()
+        self._stalls.setdefault(chat_id, deque()).append(release)
+        return release
+
+    @property
+    def held_responses(self) -> int:
+        """How many delivered sends are waiting for their stall_after_delivery release."""
+        return self._held
+
+    def _take_failure(self, params: JSONDict) -> Failure | None:
+        """The next queued failure of the chat a send request names, if any."""
+        queue = self._failures.get(params.get("chat_id"))
+        return queue.popleft() if queue else None
+
+    def _take_stall(self, params: JSONDict) -> asyncio.Event | None:
+        """The next queued hold of the chat a delivered send named, if any."""
+        queue = self._stalls.get(params.get("chat_id"))
+        return queue.popleft() if queue else None
+
+    async def _unless_stopped(self, awaitable: Awaitable[object]) -> bool:
+        """Await ``awaitable``; give up and return False if the server stops first."""
+        tasks = {asyncio.ensure_future(awaitable), asyncio.ensure_future(self._stopped.wait())}
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+        return not self._stopped.is_set()
+
     # ----- what tests assert on ------------------------------------------------------------
 
     def messages(self, chat_id: int) -> list[SentMessage]:
@@ -465,15 +557,26 @@ class FakeBotAPI:
         return self.commands.get(_commands_key(scope, language_code))
 
     def stats(self) -> JSONDict:
-        """Counters for benchmarks: requests by method, messages sent, 429 answers."""
-        return {
+        """Counters for benchmarks: requests by method, messages sent, 429 answers.
+
+        ``retry_after_429`` counts every 429 answer (flood control and injected ones).
+        ``failed_sends`` (failures injected by :meth:`fail_sends` and answered, drops included)
+        is reported once :meth:`fail_sends` was ever called on this server.
+        """
+        stats: JSONDict = {
             "requests_by_method": dict(self._method_counts),
             "messages_sent": self._messages_sent,
             "retry_after_429": self._retry_after_429,
         }
+        if self._faults_used:
+            stats["failed_sends"] = self._failed_sends
+        return stats
 
     def reset(self) -> None:
-        """Forget recorded requests, sent messages, callback answers, counters and flood state."""
+        """Forget recorded requests, sent messages, callback answers, counters and flood state.
+
+        Queued failures, holds, latency and jitter stay, like blocked users and kicked groups.
+        """
         self.requests.clear()
         self.callback_answers.clear()
         self.left_chats.clear()
@@ -483,6 +586,7 @@ class FakeBotAPI:
         self._method_counts.clear()
         self._messages_sent = 0
         self._retry_after_429 = 0
+        self._failed_sends = 0
         if self._flood:
             self._flood.reset()
 
@@ -501,7 +605,12 @@ class FakeBotAPI:
                 raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
 
     async def settle(self, quiet: float = 0.15, timeout: float = 10) -> None:  # noqa: ASYNC109
-        """Wait until all updates were fetched and the bot made no other request for ``quiet`` s."""
+        """Wait until all updates were fetched and the bot made no other request for ``quiet`` s.
+
+        Responses held by :meth:`stall_after_delivery` do not count as in flight: their
+        message is already delivered, and settling must not wait for a test to release them.
+        Sends waiting out :attr:`latency` do count.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         async with self._changed:
@@ -552,10 +661,24 @@ class FakeBotAPI:
             self._in_flight += 1
             self._last_activity = asyncio.get_running_loop().time()
         await self._notify()
+        release = None
         try:
             if handler is None:
                 raise ApiError(404, "Not Found")
+            if method in _SEND_METHODS:
+                if not await self._delay_send():
+                    return _drop(request)
+                failure = self._take_failure(params)
+                if failure is not None:
+                    self._failed_sends += 1
+                    if failure == DROP:
+                        return _drop(request)
+                    raise failure if isinstance(failure, ApiError) else _api_error(failure)
             result = await handler(params, files)
+            if method in _SEND_METHODS:
+                release = self._take_stall(params)
+                if release is not None:
+                    self._held += 1
         except ApiError as error:
             if error.status == 429:
                 self._retry_after_429 += 1
@@ -565,7 +688,20 @@ class FakeBotAPI:
                 self._in_flight -= 1
                 self._last_activity = asyncio.get_running_loop().time()
             await self._notify()
+        if release is not None:
+            try:
+                released = await self._unless_stopped(release.wait())
+            finally:
+                self._held -= 1
+            await self._notify()
+            if not released:
+                return _drop(request)
         return web.json_response({"ok": True, "result": result})
+
+    async def _delay_send(self) -> bool:
+        """Wait out :attr:`latency` plus jitter; False if the server stopped meanwhile."""
+        delay = self.latency + (self._random.uniform(0, self.jitter) if self.jitter > 0 else 0.0)
+        return delay <= 0 or await self._unless_stopped(asyncio.sleep(delay))
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         """Serve a stored file's bytes at its file_path."""
@@ -936,6 +1072,42 @@ class FakeBotAPI:
         )
         self._files[stored.file_id] = stored
         return stored
+
+
+def _checked_failure(failure: object) -> Failure:
+    """A valid fail_sends argument, or ValueError."""
+    if isinstance(failure, ApiError):
+        return failure
+    if failure == DROP:
+        return DROP
+    if isinstance(failure, int) and not isinstance(failure, bool) and 400 <= failure <= 599:
+        return failure
+    raise ValueError(
+        f"a send failure is an HTTP status 400-599, {DROP!r} or an ApiError: {failure!r}"
+    )
+
+
+def _api_error(status: int) -> ApiError:
+    """Telegram's error answer for an injected HTTP status."""
+    if status == 429:
+        return ApiError(429, _FAILURE_DESCRIPTIONS[429], {"retry_after": 1})
+    description = _FAILURE_DESCRIPTIONS.get(status)
+    if description is None:
+        try:
+            description = HTTPStatus(status).phrase
+        except ValueError:
+            description = "Error"
+    return ApiError(status, description)
+
+
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without an answer; the client sees a network error.
+
+    aiohttp then fails to write the returned response and quietly drops it.
+    """
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=HTTPStatus.NO_CONTENT)
 
 
 def _message_text(params: JSONDict) -> tuple[str, list[JSONDict]]:

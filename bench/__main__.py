@@ -8,7 +8,7 @@ import logging
 import os
 import platform
 
-from bench import dispatch, throughput
+from bench import broadcast, dispatch, throughput
 from bench.fake_server import fake_server
 
 TARGET_RATIO = 0.7
@@ -19,6 +19,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=1000, help="updates per round")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per bot")
     parser.add_argument("--pairs", type=int, default=50, help="volunteer pairs pressing Accept")
+    parser.add_argument("--recipients", type=int, default=1000, help="broadcast recipients")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -46,6 +47,36 @@ def main() -> None:
     with fake_server() as server:
         dispatch_figures = asyncio.run(dispatch.run(server, pairs=args.pairs, rounds=args.rounds))
     print_dispatch(dispatch_figures, pairs=args.pairs, rounds=args.rounds)
+
+    with fake_server(flood=True) as server:
+        broadcast_figures = asyncio.run(broadcast.run(server, recipients=args.recipients))
+    print_broadcast(broadcast_figures, recipients=args.recipients)
+
+
+def print_broadcast(figures: dict, *, recipients: int) -> None:
+    """The broadcast section: delivered rate against the flood limit, losses, reply latency."""
+    print()
+    print(
+        f"Broadcast: {recipients} recipients; the fake Bot API enforces {broadcast.LIMIT} msg/s "
+        "overall and 1/s per chat (429 beyond); 20 people send /whoami every 0.5 s meanwhile"
+    )
+    print(
+        f"{'run':<40} {'sent':>5} {'s':>6} {'msg/s':>6} {'of limit':>8} {'429s':>5} "
+        f"{'lost':>5} {'dup':>4} {'reply p50':>9} {'p99 ms':>7}"
+    )
+    for run in figures["runs"]:
+        p50, p99 = broadcast.p50_p99(run.latencies)
+        replies = f"{p50:>9.1f} {p99:>7.1f}" if run.latencies else f"{'-':>9} {'-':>7}"
+        print(
+            f"{run.label:<40} {run.delivered:>5} {run.seconds:>6.1f} {run.rate:>6.1f} "
+            f"{run.rate / broadcast.LIMIT:>8.2f} {run.throttled:>5} {run.lost:>5} "
+            f"{run.duplicated:>4} {replies}"
+        )
+    target = "meets" if figures["runs"][1].rate / broadcast.LIMIT >= 0.95 else "BELOW"
+    print(
+        f"ratio b/a: {figures['ratio']:.2f}; (b) delivers "
+        f"{figures['runs'][1].rate / broadcast.LIMIT:.2f} of the limit ({target} the target 0.95)"
+    )
 
 
 def print_dispatch(figures: dict, *, pairs: int, rounds: int) -> None:

@@ -31,6 +31,17 @@ class FakeServerProcess:
     def stats(self) -> dict:
         return self._http.get(f"{self._root}/_control/stats").json()
 
+    def register_chats(self, user_ids: list[int]) -> None:
+        """Make private chats known to the server without any update for the bot."""
+        response = self._http.post(f"{self._root}/_control/chats", json={"user_ids": user_ids})
+        response.raise_for_status()
+
+    def chat_counts(self, contains: str) -> dict[int, int]:
+        """Return, per chat, how many messages the bot sent there whose text contains `contains`."""
+        response = self._http.get(f"{self._root}/_control/counts", params={"contains": contains})
+        response.raise_for_status()
+        return {int(chat): int(n) for chat, n in response.json().items()}
+
     def reset(self) -> None:
         self._http.post(f"{self._root}/_control/reset").raise_for_status()
 

@@ -226,7 +226,7 @@ class SqliteBroadcasts:
         return cursor.rowcount == 1
 
     async def cancel_pending(self, broadcast_id: int, at: datetime) -> list[OutboxRow]:
-        """Cancel the rows not yet sent; return them as they were."""
+        """Cancel the rows not yet sent; return them (now cancelled)."""
         rows = await self._db.fetch_all(
             "UPDATE outbox SET state = 'cancelled', changed_at = ?"
             " WHERE broadcast_id = ? AND state = 'pending'"

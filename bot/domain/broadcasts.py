@@ -229,7 +229,7 @@ class Tally:
         return self[RowState.PENDING] + self[RowState.SENDING]
 
 
-_AREA = re.compile(r"\d{1,5}")
+_AREA = re.compile(r"[0-9]{1,5}")
 
 
 def parse_area(text: str) -> str:
@@ -283,7 +283,7 @@ def split_text(text: str, limit: int) -> list[str]:
             end = _hard_cut(rest, fits)
             piece, rest = rest[:end], rest[end:]
         else:
-            piece, rest = rest[: cut[0]], rest[cut[1] :]
+            piece, rest = rest[: cut[0]].rstrip(), rest[cut[1] :]
         parts.append(piece)
         rest = rest.lstrip()
     return parts

@@ -115,7 +115,6 @@ class Report:
     blocked: list[Person] = field(default_factory=list)
     failed: list[Person] = field(default_factory=list)
     uncertain: list[Person] = field(default_factory=list)
-    tasks_returned: int = 0
 
 
 class BroadcastService:
@@ -317,6 +316,7 @@ class BroadcastService:
             broadcast = await self._broadcast(row.broadcast_id)
             if broadcast.state is not BroadcastState.SENDING:
                 await self._set(row, RowState.CANCELLED)
+                await self._withdraw_unreached(row, None)
                 return None
             author = await self._uow.people.get(broadcast.author_id)
             if author is None or not author.can(Capability.BROADCAST):
@@ -387,6 +387,7 @@ class BroadcastService:
                 delivery.row.id, RowState.SENDING, RowState.BLOCKED, now, error="forbidden"
             )
             await self._uow.people.set_unreachable(delivery.person.id, now)
+            await self._withdraw_unreached(delivery.row, None)
 
     async def faulted(self, delivery: Delivery, error: str) -> bool:
         """A network fault or a 5xx: try again later, or fail after the last attempt.
@@ -405,6 +406,7 @@ class BroadcastService:
                     attempts=attempts,
                     error=error,
                 )
+                await self._withdraw_unreached(delivery.row, None)
                 return False
             await self._uow.broadcasts.move(
                 delivery.row.id,
@@ -423,6 +425,7 @@ class BroadcastService:
             await self._uow.broadcasts.move(
                 delivery.row.id, RowState.SENDING, RowState.FAILED, self._clock(), error=error
             )
+            await self._withdraw_unreached(delivery.row, None)
 
     async def uncertain(self, delivery: Delivery, error: str) -> None:
         """The request may have arrived (a timeout after sending): never resent, reported."""
@@ -444,6 +447,8 @@ class BroadcastService:
 
     async def reports(self) -> list[Report]:
         """End the broadcasts with nothing left to send; return each report exactly once."""
+        if not await self._uow.broadcasts.unreported():
+            return []  # the common case, without taking the write lock
         reports = []
         async with self._uow.transaction():
             now = self._clock()
@@ -492,6 +497,14 @@ class BroadcastService:
         for task_id, pair_ids in sorted(by_task.items()):
             reached = await self._uow.broadcasts.pairs_reached(broadcast.id, task_id)
             await self._dispatch.withdraw_within(task_id, pair_ids - reached, by)
+
+    async def _withdraw_unreached(self, row: OutboxRow, actor_id: int | None) -> None:
+        """An offer that reached no member of its pair is withdrawn (the task may go back)."""
+        if row.task_id is None or row.pair_id is None:
+            return
+        reached = await self._uow.broadcasts.pairs_reached(row.broadcast_id, row.task_id)
+        if row.pair_id not in reached:
+            await self._dispatch.withdraw_within(row.task_id, {row.pair_id}, actor_id)
 
     async def _report(self, broadcast_id: int, tally: Tally) -> Report:
         broadcast = await self._broadcast(broadcast_id)

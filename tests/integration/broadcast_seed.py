@@ -12,9 +12,7 @@ from bot.domain.windows import TimeWindow
 
 async def join(services, role: Role, user: int, name: str, organisation: str | None = None):
     """Invite and register a person, optionally in an organisation (named, made on first use)."""
-    issued = await services.invites.create(
-        None, role, name=name, organisation_name=organisation
-    )
+    issued = await services.invites.create(None, role, name=name, organisation_name=organisation)
     redeemed = await services.invites.redeem(
         user, issued.code, telegram_name=name, language_code="fi"
     )
@@ -129,7 +127,9 @@ async def open_task(services, clock, boss: Person, postal_code: str, *, hours: i
     resident = (
         await services.residents.save(
             None,
-            ResidentInput(name=f"Asukas {postal_code}", phone="0401234567", postal_code=postal_code),
+            ResidentInput(
+                name=f"Asukas {postal_code}", phone="0401234567", postal_code=postal_code
+            ),
         )
     ).resident
     start = clock() + timedelta(hours=hours)

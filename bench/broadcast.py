@@ -51,6 +51,7 @@ COORDINATOR = 800_000
 FIRST_VOLUNTEER = 800_001
 FIRST_CHATTER = 900_000
 CHATTERS = 20
+CHAT_EVERY = 0.5  # seconds between two /whoami from the chatters, taking turns
 RUN_TIMEOUT = 240.0
 
 
@@ -170,22 +171,18 @@ class _Replies:
 
 
 async def _chatter(server: FakeServerProcess, replies: _Replies, stop: asyncio.Event) -> None:
-    """Every half second, each chatter whose last reply came back sends /whoami again."""
+    """Every `CHAT_EVERY` seconds the next of the chatters sends /whoami (a few a second)."""
     message_id = 1
+    turn = 0
     while not stop.is_set():
-        batch = []
-        now = time.perf_counter()
-        for i in range(CHATTERS):
-            user_id = FIRST_CHATTER + i
-            if user_id in replies.sent_at:
-                continue  # still waiting for the last reply
-            replies.sent_at[user_id] = now
+        user_id = FIRST_CHATTER + turn % CHATTERS
+        turn += 1
+        if user_id not in replies.sent_at:  # else still waiting for its last reply
+            replies.sent_at[user_id] = time.perf_counter()
             message_id += 1
-            batch.append(_whoami(user_id, message_id))
-        if batch:
-            await asyncio.to_thread(server.inject, batch)
+            await asyncio.to_thread(server.inject, [_whoami(user_id, message_id)])
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 0.5)
+            await asyncio.wait_for(stop.wait(), CHAT_EVERY)
 
 
 def _whoami(user_id: int, message_id: int) -> dict[str, Any]:
@@ -235,13 +232,14 @@ async def _apuri(
     *,
     restart_at: float | None,
     label: str,
+    chatter: bool,
 ) -> Run:
     server.reset()
     replies = _Replies()
     replies.install()
     app = await _start(settings)
     stop = asyncio.Event()
-    chatter = asyncio.create_task(_chatter(server, replies, stop))
+    chatting = asyncio.create_task(_chatter(server, replies, stop) if chatter else stop.wait())
     try:
         services = app.bot_data.services
         coordinator = await services.people.identify(COORDINATOR)
@@ -270,7 +268,7 @@ async def _apuri(
         await asyncio.sleep(0.5)  # let a late duplicate show, if there were one
     finally:
         stop.set()
-        await chatter
+        await chatting
         await _stop(app)
         replies.restore()
     lost, duplicated = _count(server, recipients, marker)
@@ -306,17 +304,36 @@ async def run(server: FakeServerProcess, *, recipients: int) -> dict[str, Any]:
         )
         baseline = await _baseline(server, recipients, "BENCH-A")
         apuri = await _apuri(
-            server, settings, recipients, "BENCH-B", restart_at=None, label="(b) Apuri outbox"
+            server,
+            settings,
+            recipients,
+            "BENCH-B",
+            restart_at=None,
+            label="(b) Apuri outbox",
+            chatter=False,
+        )
+        chatting = await _apuri(
+            server,
+            settings,
+            recipients,
+            "BENCH-C",
+            restart_at=None,
+            label="(c) Apuri, with replies to /whoami",
+            chatter=True,
         )
         restarted = await _apuri(
             server,
             settings,
             recipients,
-            "BENCH-C",
+            "BENCH-D",
             restart_at=0.4,
-            label="(c) Apuri, restarted at 40 %",
+            label="(d) Apuri, restarted at 40 %",
+            chatter=False,
         )
-    return {"runs": [baseline, apuri, restarted], "ratio": apuri.rate / baseline.rate}
+    return {
+        "runs": [baseline, apuri, chatting, restarted],
+        "ratio": apuri.rate / baseline.rate,
+    }
 
 
 def p50_p99(values: list[float]) -> tuple[float, float]:

@@ -177,7 +177,28 @@ async def broadcast_step(update: Update, context: ApuriContext) -> int:
         return ConversationHandler.END
     if draft.asked not in _STEP_OF_BUTTON.get(kind, frozenset()):
         raise StaleStep(kind)  # a button of an earlier question: it changes nothing
+    try:
+        state = await _step(query, context, draft, kind, arg)
+    except _Refused as refusal:
+        await query.answer(refusal.text, show_alert=True)
+        return refusal.state
     await query.answer()
+    return state
+
+
+class _Refused(Exception):
+    """A press that is answered with an alert (the reason) and leaves the form at `state`."""
+
+    def __init__(self, text: str, state: int) -> None:
+        super().__init__(text)
+        self.text = text
+        self.state = state
+
+
+async def _step(
+    query: CallbackQuery, context: ApuriContext, draft: _Draft, kind: str, arg: str
+) -> int:
+    """Do what the pressed button asks; the press is answered by the caller."""
     match kind:
         case "kind" if arg == "offers":
             return await _ask_tasks(query, context)
@@ -200,8 +221,7 @@ async def broadcast_step(update: Update, context: ApuriContext) -> int:
             )
             return await _after_audience(query, context)
         case "pairs_done":
-            await query.answer(context.tr.plain("Choose at least one pair."), show_alert=True)
-            return Step.DETAIL
+            raise _Refused(context.tr.plain("Choose at least one pair."), Step.DETAIL)
         case "back" if draft.asked is Step.OFFERS:
             return await _ask_tasks(query, context)
         case "back":
@@ -242,8 +262,7 @@ async def _audience_chosen(query: CallbackQuery, context: ApuriContext, kind: Au
         case AudienceKind.ORGANISATION:
             choices = await context.services.broadcasts.choices(context.actor)
             if not choices.organisations:
-                await query.answer(tr.plain("There are no organisations yet."), show_alert=True)
-                return Step.AUDIENCE
+                raise _Refused(tr.plain("There are no organisations yet."), Step.AUDIENCE)
             draft.asked = Step.DETAIL
             await edit_or_send(
                 query,
@@ -277,8 +296,8 @@ async def _ask_pairs(query: CallbackQuery, context: ApuriContext) -> int:
     draft = _draft(context)
     choices = await context.services.broadcasts.choices(context.actor)
     if not choices.pairs:
-        await query.answer(context.tr.plain("There are no pairs yet."), show_alert=True)
-        return Step.AUDIENCE if draft.asked is Step.AUDIENCE else Step.DETAIL
+        state = Step.AUDIENCE if draft.asked is Step.AUDIENCE else Step.DETAIL
+        raise _Refused(context.tr.plain("There are no pairs yet."), state)
     draft.asked = Step.DETAIL
     await edit_or_send(
         query,
@@ -411,10 +430,10 @@ async def _send_message(query: CallbackQuery, context: ApuriContext) -> int:
             context.actor, draft.audience, draft.text, draft.attachment
         )
     except BroadcastError as error:
-        await query.answer(_plain_problem(context, error.problem), show_alert=True)
         if error.problem is BroadcastProblem.EMPTY_AUDIENCE:
-            return await _ask_audience(query, context)
-        return Step.CONFIRM
+            await _ask_audience(query, context)
+            raise _Refused(_plain_problem(context, error.problem), Step.AUDIENCE) from error
+        raise _Refused(_plain_problem(context, error.problem), Step.CONFIRM) from error
     drop_draft(context, _DRAFT)
     await _show_progress(query, context, broadcast.id, count)
     return ConversationHandler.END
@@ -461,8 +480,7 @@ async def _plan_offers(query: CallbackQuery, context: ApuriContext) -> int:
     try:
         plan = await context.services.broadcasts.plan_offers(context.actor, _task_choice(draft))
     except BroadcastError as error:
-        await query.answer(_plain_problem(context, error.problem), show_alert=True)
-        return Step.TASKS
+        raise _Refused(_plain_problem(context, error.problem), Step.TASKS) from error
     draft.asked = Step.OFFERS
     text = offer_plan_text(context.tr, plan, context.bot_data.timezone)
     if not plan.tasks:
@@ -484,8 +502,7 @@ async def _send_offers(query: CallbackQuery, context: ApuriContext) -> int:
             context.actor, _task_choice(draft)
         )
     except BroadcastError as error:
-        await query.answer(_plain_problem(context, error.problem), show_alert=True)
-        return Step.OFFERS
+        raise _Refused(_plain_problem(context, error.problem), Step.OFFERS) from error
     drop_draft(context, _DRAFT)
     await _show_progress(query, context, broadcast.id, count)
     return ConversationHandler.END

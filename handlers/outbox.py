@@ -1,8 +1,8 @@
 """The outbox worker: sends queued broadcast rows at Telegram's pace and reports on them.
 
 One worker runs per bot, started after the database is open and stopped before it closes. It
-reads due rows, waits for room under the flood limits (`FloodLimiter.reserve`: the overall rate
-less one a second kept for interactive replies, and one a second into a private chat), marks
+reads due rows, waits for room under the flood limits (`FloodLimiter.slot`: the overall rate,
+less one a second while people talk to the bot, and one a second into a private chat), marks
 the row in flight just before its request leaves, and records what Telegram answered:
 
 - a message delivered: the row is sent (an offer is remembered, to be edited when it is taken);
@@ -176,13 +176,7 @@ class Outbox:
 
     async def _deliver(self, row_id: int, chat_id: int) -> None:
         try:
-            await self._limiter.reserve(chat_id)
-            if self._stopping:
-                return
-            delivery = await self.data.services.broadcasts.begin(row_id)
-            if delivery is None:
-                return
-            await self._send_parts(delivery, chat_id)
+            await self._send_row(row_id, chat_id)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -192,47 +186,60 @@ class Outbox:
             self._slots.release()
             self._wake.set()
 
-    async def _send_parts(self, delivery: Delivery, chat_id: int) -> None:
+    async def _send_row(self, row_id: int, chat_id: int) -> None:
+        """Send a row's parts, each in its own place under the flood limits, and record them."""
         service = self.data.services.broadcasts
-        tr = _translator_of(self.data, delivery.person.language)
-        parts = message_parts(tr, delivery, self.data.timezone)
-        first = delivery.row.parts_sent
-        for index in range(first, len(parts)):
-            if index > first:
-                await self._limiter.reserve(chat_id)
-            try:
-                message = await self._send(chat_id, parts[index])
-            except RetryAfter:
-                await service.throttled(delivery)
+        delivery: Delivery | None = None
+        parts: list[Part] = []
+        index = 0
+        while True:
+            async with self._limiter.slot(chat_id):
+                if delivery is None:
+                    if self._stopping:
+                        return
+                    # Marked in flight only now, just before its request leaves.
+                    delivery = await service.begin(row_id)
+                    if delivery is None:
+                        return
+                    tr = _translator_of(self.data, delivery.person.language)
+                    parts = message_parts(tr, delivery, self.data.timezone)
+                    index = delivery.row.parts_sent
+                    if index >= len(parts):
+                        return
+                message = await self._attempt(delivery, chat_id, parts[index])
+            if message is None:
                 return
-            except Forbidden:
-                log.info(
-                    "outbox row %s: person %s blocked the bot", delivery.row.id, delivery.person.id
-                )
-                await service.blocked(delivery)
-                return
-            except BadRequest as exc:
-                log.warning("outbox row %s refused: %s", delivery.row.id, exc.message[:80])
-                await service.failed(delivery, "bad_request")
-                return
-            except TimedOut as exc:
-                if isinstance(exc.__cause__, _NOT_SENT):
-                    await self._faulted(delivery, "timeout")
-                else:
-                    log.warning("outbox row %s timed out after sending", delivery.row.id)
-                    await service.uncertain(delivery, "timeout")
-                return
-            except NetworkError:
-                await self._faulted(delivery, "network")
-                return
+            last = index == len(parts) - 1
             await service.part_sent(
-                delivery,
-                index,
-                last=index == len(parts) - 1,
-                chat_id=message.chat_id,
-                message_id=message.message_id,
+                delivery, index, last=last, chat_id=message.chat_id, message_id=message.message_id
             )
-            delivery = _advanced(delivery, index + 1)
+            if last:
+                return
+            index += 1
+            delivery = _advanced(delivery, index)
+
+    async def _attempt(self, delivery: Delivery, chat_id: int, part: Part) -> Message | None:
+        """Send one part; on a failure record it on the row and return None."""
+        service = self.data.services.broadcasts
+        try:
+            return await self._send(chat_id, part)
+        except RetryAfter:
+            await service.throttled(delivery)
+        except Forbidden:
+            log.info("outbox row %s: person %s blocked us", delivery.row.id, delivery.person.id)
+            await service.blocked(delivery)
+        except BadRequest as exc:
+            log.warning("outbox row %s refused: %s", delivery.row.id, exc.message[:80])
+            await service.failed(delivery, "bad_request")
+        except TimedOut as exc:
+            if isinstance(exc.__cause__, _NOT_SENT):
+                await self._faulted(delivery, "timeout")
+            else:
+                log.warning("outbox row %s timed out after sending", delivery.row.id)
+                await service.uncertain(delivery, "timeout")
+        except NetworkError:
+            await self._faulted(delivery, "network")
+        return None
 
     async def _faulted(self, delivery: Delivery, error: str) -> None:
         again = await self.data.services.broadcasts.faulted(delivery, error)

@@ -10,10 +10,11 @@ callback answers, getUpdates) passes straight through.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,7 +168,7 @@ def _group_of(endpoint: str, data: dict[str, Any]) -> ChatKey | None:
     return None
 
 
-BULK = "bulk"  # rate_limit_args of a request the outbox worker has already paced with `reserve`
+BULK = "bulk"  # rate_limit_args of a request sent inside the outbox's `FloodLimiter.slot`
 _SEND_PREFIX = "send"
 
 
@@ -183,15 +184,30 @@ class FloodLimiter(GroupRateLimiter):
     """Telegram's flood limits for the whole bot: overall, per private chat, per group.
 
     On top of the group windows: at most `per_second` sends in any second over all chats, and a
-    token bucket per private chat (`chat_per_second`, bursts of `burst`). Interactive sends (a
-    reply, a card) wait only for the overall limit; broadcast sends call `reserve` first, which
-    also waits for the chat's bucket and keeps one send a second free, so replies to people who
-    press buttons during a big broadcast never queue behind it. A 429 anywhere pauses every send
-    for its `retry_after`; an interactive request is then tried once more, a broadcast request is
-    handed back to the outbox (which puts its row back in the queue).
+    token bucket per private chat (`chat_per_second`, bursts of `burst`) for broadcast sends.
+
+    The overall count is kept on the safe side of Telegram's: a send counts from the moment it
+    is let go until a second after its answer came back (Telegram counts it somewhere in
+    between), so a send this limiter lets through is never the 31st in Telegram's window, however
+    the requests are delayed on the way. Broadcast sends (the outbox, through `slot`) use the whole
+    limit while nobody else is talking to the bot; once a reply or a card went out in the last
+    `quiet` seconds, they leave one send a second free, so that a reply to someone pressing a
+    button waits at most for the next free place, never behind the broadcast's queue. A 429
+    pauses every send for its `retry_after`; an interactive request is then tried once more, a
+    broadcast request is handed back to the outbox (which puts its row back in the queue).
     """
 
-    __slots__ = ("_buckets", "_burst", "_chat_rate", "_overall", "_paused_until", "_per_second")
+    __slots__ = (
+        "_buckets",
+        "_burst",
+        "_chat_rate",
+        "_in_flight",
+        "_last_interactive",
+        "_overall",
+        "_paused_until",
+        "_per_second",
+        "_quiet",
+    )
 
     def __init__(
         self,
@@ -200,6 +216,7 @@ class FloodLimiter(GroupRateLimiter):
         chat_per_second: float = 1.0,
         burst: int = 3,
         group_per_minute: int = 20,
+        quiet: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -209,14 +226,17 @@ class FloodLimiter(GroupRateLimiter):
         self._per_second = per_second
         self._chat_rate = chat_per_second
         self._burst = float(burst)
-        self._overall: deque[float] = deque()
+        self._quiet = quiet
+        self._overall: deque[float] = deque()  # answer times of the last second's sends
+        self._in_flight = 0  # sends let go whose answer has not come back
         self._buckets: dict[int, _Bucket] = {}
         self._paused_until = 0.0
+        self._last_interactive = float("-inf")
 
-    @property
-    def bulk_per_second(self) -> int:
-        """Return the broadcast's share of the overall limit."""
-        return self._per_second - 1
+    def bulk_limit(self, now: float) -> int:
+        """Return the broadcast's share of the overall limit at `now`."""
+        talking = now - self._last_interactive < self._quiet
+        return self._per_second - 1 if talking else self._per_second
 
     def pause(self, seconds: float) -> None:
         """Hold every send for `seconds` (Telegram answered 429 with this retry_after)."""
@@ -227,19 +247,26 @@ class FloodLimiter(GroupRateLimiter):
         bucket = self._bucket(chat_id, self._clock())
         return max(0.0, (1.0 - bucket.tokens) / self._chat_rate)
 
-    async def reserve(self, chat_id: int) -> None:
-        """Wait until a broadcast send into `chat_id` fits every limit, then count it."""
+    @contextlib.asynccontextmanager
+    async def slot(self, chat_id: int) -> AsyncIterator[None]:
+        """Wait until a broadcast send into `chat_id` fits every limit; hold it while sending."""
         while True:
             now = self._clock()
             wait = max(
                 self._paused_until - now,
-                self._overall_wait(now, self.bulk_per_second),
+                self._overall_wait(now, self.bulk_limit(now)),
                 self.chat_wait(chat_id),
             )
             if wait <= 0:
-                self._count(chat_id, now)
-                return
-            await self._sleep(wait)
+                break
+            await self._sleep(max(wait, 0.001))
+        self._bucket(chat_id, now).tokens -= 1.0
+        self._in_flight += 1
+        started = now
+        try:
+            yield
+        finally:
+            self._answered(chat_id, started)
 
     async def process_request(
         self,
@@ -250,13 +277,15 @@ class FloodLimiter(GroupRateLimiter):
         data: dict[str, Any],
         rate_limit_args: Any,
     ) -> Result:
-        """Pace a send (unless the outbox reserved it), and honour a 429 for everyone."""
+        """Pace a send (unless the outbox holds a slot for it), and honour a 429 for everyone."""
         if not _is_send(endpoint):
             return await super().process_request(callback, args, kwargs, endpoint, data, None)
         bulk = rate_limit_args == BULK
         for attempt in (1, 2):
+            chat = None
             if not bulk:
-                await self._interactive_room(data.get("chat_id"))
+                chat = await self._interactive_room(data.get("chat_id"))
+            started = self._clock()
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, None)
             except RetryAfter as exc:
@@ -265,31 +294,46 @@ class FloodLimiter(GroupRateLimiter):
                 log.info("%s: Telegram asked to wait %.0f s", endpoint, seconds)
                 if bulk or attempt == 2:
                     raise
+            finally:
+                if not bulk:
+                    self._answered(chat, started)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _interactive_room(self, chat_id: object) -> None:
-        """Wait for the overall limit (and any 429 pause); count the send against its chat."""
+    async def _interactive_room(self, chat_id: object) -> int | None:
+        """Wait for the overall limit (and any 429 pause); return the private chat, if any."""
+        self._last_interactive = self._clock()
         while True:
             now = self._clock()
             wait = max(self._paused_until - now, self._overall_wait(now, self._per_second))
             if wait <= 0:
-                private = chat_id if isinstance(chat_id, int) and chat_id > 0 else None
-                self._count(private, now)
-                return
-            await self._sleep(wait)
+                break
+            await self._sleep(max(wait, 0.001))
+        private = chat_id if isinstance(chat_id, int) and chat_id > 0 else None
+        if private is not None:
+            self._bucket(private, now).tokens -= 1.0
+        self._in_flight += 1
+        return private
 
-    def _overall_wait(self, now: float, limit: int) -> float:
-        """Return how long until one more send fits in the last second's window of `limit`."""
-        while self._overall and self._overall[0] <= now - 1.0:
-            self._overall.popleft()
-        if len(self._overall) < limit:
-            return 0.0
-        return self._overall[len(self._overall) - limit] + 1.0 - now
-
-    def _count(self, chat_id: int | None, now: float) -> None:
+    def _answered(self, chat_id: int | None, started: float) -> None:
+        """A send's answer came back: it counts for a second from now."""
+        now = self._clock()
+        self._in_flight -= 1
         self._overall.append(now)
         if chat_id is not None:
-            self._bucket(chat_id, now).tokens -= 1.0
+            # The chat's bucket counts the send from its answer too: no refill while in flight.
+            bucket = self._bucket(chat_id, now)
+            bucket.tokens -= min(now - started, 1.0 / self._chat_rate) * self._chat_rate
+
+    def _overall_wait(self, now: float, limit: int) -> float:
+        """Return how long until one more send fits: in flight plus the last second's answers."""
+        while self._overall and self._overall[0] <= now - 1.0:
+            self._overall.popleft()
+        room = limit - self._in_flight
+        if room <= 0:
+            return 0.01  # wait for an answer to come back
+        if len(self._overall) < room:
+            return 0.0
+        return self._overall[len(self._overall) - room] + 1.0 - now
 
     def _bucket(self, chat_id: int, now: float) -> _Bucket:
         """Return the chat's bucket, refilled for the time since it was last touched."""

@@ -351,16 +351,47 @@ async def test_only_uncovered_tasks_say_no_pairs_and_send_nothing(team, telegram
         )
         in plan.text
     )
-    label = fi.plain("✅ Send {n} offers", n="0")
-    if [label] in plan.buttons:  # pressing Send anyway is refused with the same reason
-        answer = await answer_of(team.aino, plan, plan.button_data[label])
-        assert answer.get("show_alert")
-        assert answer.get("text") == problem(fi, BroadcastProblem.NO_PAIRS)
     await telegram.settle()
     assert {uid: telegram.message_count(uid) for uid in VOLUNTEERS} == before
     assert await state_of(team, uncovered.id) is TaskState.OPEN
     listing = await team.aino.ask("/broadcasts")
     assert listing.text == text(fi, "No broadcasts yet. /broadcast sends one.")
+
+
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on my side. Nothing you saved was lost — please try again."
+)
+
+
+async def test_send_with_only_uncovered_tasks_is_refused_with_the_reason(team, telegram):
+    await set_areas(team)
+    far = await add_resident(team, FAR_AWAY)
+    uncovered = await task_for(team, far)
+    before = {uid: telegram.message_count(uid) for uid in VOLUNTEERS}
+    plan = await plan_all(team, telegram)
+    label = fi.plain("✅ Send {n} offers", n="0")
+    assert [label] in plan.buttons, plan.buttons
+    answer = await answer_of(team.aino, plan, plan.button_data[label])
+    assert {uid: telegram.message_count(uid) for uid in VOLUNTEERS} == before
+    assert await state_of(team, uncovered.id) is TaskState.OPEN
+    assert fi.plain(SOMETHING_WENT_WRONG) not in [m.text for m in telegram.messages(AINO)]
+    assert answer.get("show_alert")
+    assert answer.get("text") == problem(fi, BroadcastProblem.NO_PAIRS)
+
+
+async def test_offer_all_after_the_tasks_were_taken_says_there_are_none(team, telegram):
+    task = await team.task()
+    listing = await task_list(team, telegram)
+    await team.services.dispatch.assign(
+        team.coordinator, task.id, Holder(pair_id=await pair_id_of(team, "bertil"))
+    )
+    answer = await answer_of(
+        team.aino, listing, listing.button_data[fi.plain("Offer all open tasks")]
+    )
+    assert offer_count(telegram) == 0
+    assert fi.plain(SOMETHING_WENT_WRONG) not in [m.text for m in telegram.messages(AINO)]
+    assert answer.get("show_alert")
+    assert answer.get("text") == problem(fi, BroadcastProblem.NO_TASKS)
 
 
 # --- 3: first accept wins, decline ------------------------------------------------------------
@@ -446,9 +477,7 @@ async def test_offer_only_the_chosen_task(team, telegram):
     assert not any(fi.plain("Offer the {n} chosen", n=1) in row for row in listing.buttons)
 
     def toggle(message, task) -> str:
-        (label,) = [
-            row[0] for row in message.buttons if re.match(rf"(▫️|✅) #{task.id} ", row[0])
-        ]
+        (label,) = [row[0] for row in message.buttons if re.match(rf"(▫️|✅) #{task.id} ", row[0])]
         return label
 
     await team.aino.click_and_wait(listing, toggle(listing, chosen))
@@ -621,9 +650,7 @@ async def test_a_caller_can_neither_broadcast_nor_stop_nor_use_the_form(team, te
     progress, broadcast_id = await send(team, telegram, telegram.current(listing), 16)
 
     # Frida presses Stop on Aino's progress message: refused, the broadcast goes on.
-    answer = await answer_of(
-        team.frida, progress, BroadcastAction(broadcast_id, "stop").pack()
-    )
+    answer = await answer_of(team.frida, progress, BroadcastAction(broadcast_id, "stop").pack())
     assert answer.get("show_alert")
     assert answer.get("text") == not_allowed
     assert report_of(telegram, broadcast_id) is None

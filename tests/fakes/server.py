@@ -1,7 +1,8 @@
 """The fake Telegram Bot API server: HTTP routes, Telegram's validation and errors, and state.
 
 Owns the update queue served by getUpdates, every chat the bot may write to, the messages it
-sent (with edits and deletions), uploaded files, command menus, flood control and the record of
+sent (with edits and deletions), uploaded files, command menus, flood control, injected faults
+(error answers, dropped connections, latency, answers held after delivery) and the record of
 requests that tests assert on.
 """
 
@@ -236,6 +237,8 @@ class FakeBotAPI:
         app.router.add_post("/_control/updates", self._control_updates)
         app.router.add_get("/_control/stats", self._control_stats)
         app.router.add_post("/_control/reset", self._control_reset)
+        app.router.add_post("/_control/chats", self._control_chats)
+        app.router.add_get("/_control/counts", self._control_counts)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -723,6 +726,21 @@ class FakeBotAPI:
     async def _control_stats(self, request: web.Request) -> web.Response:
         """Report :meth:`stats` as JSON."""
         return web.json_response(self.stats())
+
+    async def _control_chats(self, request: web.Request) -> web.Response:
+        """Make private chats known (``{"user_ids": [...]}``) as if each user had written."""
+        body = await request.json()
+        for user_id in body["user_ids"]:
+            self._learn_chat({"id": int(user_id), "type": "private", "first_name": f"U{user_id}"})
+        return web.json_response({"ok": True})
+
+    async def _control_counts(self, request: web.Request) -> web.Response:
+        """Per chat, how many sent messages contain ``?contains=`` (for exactly-once checks)."""
+        needle = request.query.get("contains", "")
+        counts: Counter[int] = Counter(
+            message.chat_id for message in self._all_sent if needle in message.text
+        )
+        return web.json_response({str(chat): n for chat, n in counts.items()})
 
     async def _control_reset(self, request: web.Request) -> web.Response:
         """Run :meth:`reset`."""

@@ -362,10 +362,9 @@ async def message_given(update: Update, context: ApuriContext) -> int:
     draft = _draft(context)
     text = message.text or message.caption or ""
     attachment = _attachment_of(message)
-    if draft.asked is Step.CONFIRM and attachment is None and draft.text:
-        text = f"{draft.text}\n\n{text}"  # more text: appended
-    elif draft.asked is Step.CONFIRM and attachment is not None and not text:
-        text = draft.text  # a file added to the text written
+    if draft.asked is Step.CONFIRM and draft.text:
+        # At the preview more text is added to the message (a file's caption too).
+        text = f"{draft.text}\n\n{text}" if text.strip() else draft.text
     try:
         text = context.services.broadcasts.check_message(
             text, attachment or (draft.attachment if draft.asked is Step.CONFIRM else None)

@@ -72,6 +72,12 @@ def print_broadcast(figures: dict, *, recipients: int) -> None:
             f"{run.rate / broadcast.LIMIT:>8.2f} {run.throttled:>5} {run.lost:>5} "
             f"{run.duplicated:>4} {replies}"
         )
+    chatting = figures["runs"][2]
+    total = (chatting.delivered + len(chatting.latencies)) / chatting.seconds
+    print(
+        f"(c) counting its {len(chatting.latencies)} replies too: {total:.1f} msg/s, "
+        f"{total / broadcast.LIMIT:.2f} of the limit"
+    )
     target = "meets" if figures["runs"][1].rate / broadcast.LIMIT >= 0.95 else "BELOW"
     print(
         f"ratio b/a: {figures['ratio']:.2f}; (b) delivers "

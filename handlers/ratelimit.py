@@ -199,6 +199,7 @@ class FloodLimiter(GroupRateLimiter):
 
     __slots__ = (
         "_buckets",
+        "_bulk_after",
         "_burst",
         "_chat_rate",
         "_in_flight",
@@ -232,6 +233,9 @@ class FloodLimiter(GroupRateLimiter):
         self._buckets: dict[int, _Bucket] = {}
         self._paused_until = 0.0
         self._last_interactive = float("-inf")
+        # A process that just started cannot know what the one before it sent in its last
+        # second (a restart mid-broadcast): broadcast sends wait that second out.
+        self._bulk_after = clock() + 1.0
 
     def bulk_limit(self, now: float) -> int:
         """Return the broadcast's share of the overall limit at `now`."""
@@ -254,6 +258,7 @@ class FloodLimiter(GroupRateLimiter):
             now = self._clock()
             wait = max(
                 self._paused_until - now,
+                self._bulk_after - now,
                 self._overall_wait(now, self.bulk_limit(now)),
                 self.chat_wait(chat_id),
             )

@@ -35,9 +35,24 @@ def header(language: str, name: str = "Aino") -> str:
 
 
 async def start(telegram: FakeBotAPI, author: FakeUser, language: str = "fi") -> SentMessage:
-    """Send /broadcast and choose "📣 A message"; return the form message (audience question)."""
-    menu = await author.ask("/broadcast")
-    await author.click_and_wait(menu, label("📣 A message", language))
+    """Send /broadcast and choose "📣 A message"; return the form message (audience question).
+
+    The menu is found by its button, so a progress edit or report of an earlier broadcast that
+    arrives meanwhile is not mistaken for it. Typed answers (``author.ask``) have no such guard:
+    before composing a second broadcast, wait for the first one's report (`wait_for_report`).
+    """
+    first = label("📣 A message", language)
+    count = telegram.message_count(author.chat_id)
+    await author.send("/broadcast")
+    menu = await telegram.wait_for(
+        lambda: next(
+            (m for m in telegram.messages(author.chat_id)[count:] if first in m.button_data),
+            None,
+        ),
+        5,
+        what="the /broadcast menu",
+    )
+    await author.click_and_wait(menu, first)
     return telegram.current(menu)
 
 

@@ -35,7 +35,7 @@ from bot.domain.broadcasts import (
 )
 from bot.domain.errors import StaleStep
 from bot.domain.people import Capability, Role
-from bot.i18n import Html
+from bot.i18n import N_, Html
 from bot.services.broadcasts import Progress
 from handlers.broadcasts_render import (
     audience_keyboard,
@@ -56,7 +56,13 @@ from handlers.broadcasts_render import (
 )
 from handlers.callback_data import BroadcastAction, BroadcastStep
 from handlers.context import ApuriContext, requires
-from handlers.drafts import cancel_handler, cancelled_text, draft_of, drop_draft
+from handlers.drafts import (
+    cancel_handler,
+    cancelled_text,
+    closed_form_handler,
+    draft_of,
+    drop_draft,
+)
 from handlers.replies import edit as edit_or_send
 
 __all__ = ["handlers"]
@@ -139,7 +145,10 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         conversation,
         CommandHandler("broadcasts", list_broadcasts),
         CallbackQueryHandler(broadcast_action, pattern=BroadcastAction.matches()),
-        CallbackQueryHandler(broadcast_interrupted, pattern=BroadcastStep.matches()),
+        CallbackQueryHandler(
+            closed_form_handler(N_("This form is closed. Send /broadcast to start again.")),
+            pattern=BroadcastStep.matches(),
+        ),
     ]
 
 
@@ -571,16 +580,6 @@ async def broadcast_unexpected(update: Update, context: ApuriContext) -> None:
     else:
         text = context.tr.gettext("Please answer the question above, or send /cancel.")
     await update.message.reply_text(text)
-
-
-async def broadcast_interrupted(update: Update, context: ApuriContext) -> None:
-    """A button of a form that is over (sent, cancelled, or the bot restarted)."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer(
-        context.tr.plain("This form is closed. Send /broadcast to start again."),
-        show_alert=True,
-    )
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -15,7 +15,14 @@ from telegram.ext import ConversationHandler
 from bot.i18n import Html, Translator
 from handlers.context import ApuriContext
 
-__all__ = ["cancel_handler", "cancelled_text", "draft_of", "drop_draft", "user_data"]
+__all__ = [
+    "cancel_handler",
+    "cancelled_text",
+    "closed_form_handler",
+    "draft_of",
+    "drop_draft",
+    "user_data",
+]
 
 _T = TypeVar("_T")
 
@@ -44,6 +51,20 @@ def drop_draft(context: ApuriContext, key: str) -> None:
 def cancelled_text(tr: Translator) -> Html:
     """Return the answer to a cancelled form."""
     return tr.gettext("Cancelled. Nothing was saved.")
+
+
+def closed_form_handler(message: str) -> Callable[[Update, ApuriContext], Awaitable[None]]:
+    """Return the answer to a button of a form that is over (sent, cancelled, or restarted).
+
+    `message` is the msgid of the alert, naming the command that starts the form again.
+    """
+
+    async def closed(update: Update, context: ApuriContext) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer(context.tr.plain(message), show_alert=True)
+
+    return closed
 
 
 def cancel_handler(key: str) -> Callable[[Update, ApuriContext], Awaitable[int]]:

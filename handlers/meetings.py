@@ -54,11 +54,17 @@ from bot.domain.schedule import (
     parse_place,
     parse_title,
 )
-from bot.i18n import Html, escape, translators
+from bot.i18n import N_, Html, escape, translators
 from bot.services.meetings import OccurrenceChanged
 from handlers.callback_data import Attend, MeetingAction, MeetingStep, OccurrenceAction
 from handlers.context import ApuriContext, requires
-from handlers.drafts import cancel_handler, cancelled_text, draft_of, drop_draft
+from handlers.drafts import (
+    cancel_handler,
+    cancelled_text,
+    closed_form_handler,
+    draft_of,
+    drop_draft,
+)
 from handlers.meeting_jobs import reschedule, send_quietly, tell_group_removed
 from handlers.meetings_ics import ics_filename, meeting_ics
 from handlers.meetings_render import (
@@ -181,7 +187,10 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         CallbackQueryHandler(meeting_action, pattern=MeetingAction.matches()),
         CallbackQueryHandler(occurrence_action, pattern=OccurrenceAction.matches()),
         CallbackQueryHandler(attend, pattern=Attend.matches()),
-        CallbackQueryHandler(meeting_interrupted, pattern=MeetingStep.matches()),
+        CallbackQueryHandler(
+            closed_form_handler(N_("This form is closed. Send /meeting new to start again.")),
+            pattern=MeetingStep.matches(),
+        ),
     ]
 
 
@@ -610,16 +619,6 @@ async def meeting_unexpected(update: Update, context: ApuriContext) -> None:
     assert update.message is not None
     await update.message.reply_text(
         context.tr.gettext("Please answer the question above, or send /cancel.")
-    )
-
-
-async def meeting_interrupted(update: Update, context: ApuriContext) -> None:
-    """A button of a form that is over (saved, cancelled, or the bot restarted)."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer(
-        context.tr.plain("This form is closed. Send /meeting new to start again."),
-        show_alert=True,
     )
 
 

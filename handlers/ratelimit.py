@@ -150,7 +150,7 @@ class GroupRateLimiter(BaseRateLimiter[None]):
 
 def _group_of(endpoint: str, data: dict[str, Any]) -> ChatKey | None:
     """Return the group a request sends into, or None if it is not a send into a group."""
-    if not (endpoint.startswith("send") or endpoint in _FORWARDS):
+    if not _is_send(endpoint):
         return None
     chat_id = data.get("chat_id")
     if isinstance(chat_id, bool):
@@ -286,22 +286,28 @@ class FloodLimiter(GroupRateLimiter):
         if not _is_send(endpoint):
             return await super().process_request(callback, args, kwargs, endpoint, data, None)
         bulk = rate_limit_args == BULK
-        for attempt in (1, 2):
-            chat = None
-            if not bulk:
-                chat = await self._interactive_room(data.get("chat_id"))
+        chat_id = data.get("chat_id")
+
+        async def counted(*call_args: Any, **call_kwargs: Any) -> Result:
+            # Counted only once its group (if any) had room: a send queued for a full group
+            # does not hold one of the overall places meanwhile.
+            chat = await self._interactive_room(chat_id)
             started = self._clock()
             try:
-                return await super().process_request(callback, args, kwargs, endpoint, data, None)
+                return await callback(*call_args, **call_kwargs)
+            finally:
+                self._answered(chat, started)
+
+        send = callback if bulk else counted
+        for attempt in (1, 2):
+            try:
+                return await super().process_request(send, args, kwargs, endpoint, data, None)
             except RetryAfter as exc:
                 seconds = _seconds(exc.retry_after)
                 self.pause(seconds)
                 log.info("%s: Telegram asked to wait %.0f s", endpoint, seconds)
                 if bulk or attempt == 2:
                     raise
-            finally:
-                if not bulk:
-                    self._answered(chat, started)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _interactive_room(self, chat_id: object) -> int | None:
@@ -344,9 +350,11 @@ class FloodLimiter(GroupRateLimiter):
         """Return the chat's bucket, refilled for the time since it was last touched."""
         bucket = self._buckets.get(chat_id)
         if bucket is None:
-            if len(self._buckets) > 10_000:  # forget full buckets of quiet chats
+            if len(self._buckets) > 10_000:  # forget the buckets that are full again
                 self._buckets = {
-                    k: b for k, b in self._buckets.items() if now - b.updated < self._burst
+                    k: b
+                    for k, b in self._buckets.items()
+                    if b.tokens + (now - b.updated) * self._chat_rate < self._burst
                 }
             bucket = self._buckets[chat_id] = _Bucket(self._burst, now)
         bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._chat_rate)

@@ -250,7 +250,7 @@ def retry_delay(attempt: int) -> timedelta:
 
 def utf16_len(text: str) -> int:
     """Return the length Telegram counts: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 # Where a text may be cut, best first: between paragraphs, lines, sentences, words.

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 __all__ = ["BULK", "FloodLimiter", "GroupRateLimiter"]
 
@@ -284,7 +286,14 @@ class FloodLimiter(GroupRateLimiter):
     ) -> Result:
         """Pace a send (unless the outbox holds a slot for it), and honour a 429 for everyone."""
         if not _is_send(endpoint):
-            return await super().process_request(callback, args, kwargs, endpoint, data, None)
+            if endpoint == "getUpdates":  # the updater retries its long poll by itself
+                return await callback(*args, **kwargs)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:  # an edit or an answer: wait as asked, then once more
+                self.pause(_retry_after(exc))
+                await self._sleep(max(0.0, self._paused_until - self._clock()))
+                return await callback(*args, **kwargs)
         bulk = rate_limit_args == BULK
         chat_id = data.get("chat_id")
 
@@ -303,7 +312,7 @@ class FloodLimiter(GroupRateLimiter):
             try:
                 return await super().process_request(send, args, kwargs, endpoint, data, None)
             except RetryAfter as exc:
-                seconds = _seconds(exc.retry_after)
+                seconds = _retry_after(exc)
                 self.pause(seconds)
                 log.info("%s: Telegram asked to wait %.0f s", endpoint, seconds)
                 if bulk or attempt == 2:
@@ -372,3 +381,10 @@ def _seconds(retry_after: object) -> float:
     """Read RetryAfter.retry_after, an int of seconds or (PTB_TIMEDELTA) a timedelta."""
     total = getattr(retry_after, "total_seconds", None)
     return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]
+
+
+def _retry_after(error: RetryAfter) -> float:
+    """Return the wait Telegram asked for, without PTB's warning about its future type."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        return _seconds(error.retry_after)

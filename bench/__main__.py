@@ -58,7 +58,8 @@ def print_broadcast(figures: dict, *, recipients: int) -> None:
     print()
     print(
         f"Broadcast: {recipients} recipients; the fake Bot API enforces {broadcast.LIMIT} msg/s "
-        "overall and 1/s per chat (429 beyond); 20 people send /whoami every 0.5 s meanwhile"
+        "overall and 1/s per chat (429 beyond);\nin (c) 20 people take turns sending /whoami, "
+        "one every 0.5 s"
     )
     print(
         f"{'run':<40} {'sent':>5} {'s':>6} {'msg/s':>6} {'of limit':>8} {'429s':>5} "

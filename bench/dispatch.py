@@ -408,6 +408,7 @@ async def run(
                 TELEGRAM_API_BASE_URL=server.base_url,
                 APURI_DATABASE=Path(folder) / "dispatch.sqlite3",
                 APURI_SWEEP_SECONDS=3600,
+                APURI_MESSAGES_PER_SECOND=1000,  # no flood control here: handler cost only
             )
             apuri = Apuri(settings, pairs)
             baseline = Baseline(server.base_url, pairs)

@@ -10,7 +10,9 @@ place until the report arrives.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -187,12 +189,30 @@ async def broadcast_step(update: Update, context: ApuriContext) -> int:
     if draft.asked not in _STEP_OF_BUTTON.get(kind, frozenset()):
         raise StaleStep(kind)  # a button of an earlier question: it changes nothing
     try:
-        state = await _step(query, context, draft, kind, arg)
+        with _step_kept_on_failure(draft):
+            state = await _step(query, context, draft, kind, arg)
     except _Refused as refusal:
         await query.answer(refusal.text, show_alert=True)
         return refusal.state
     await query.answer()
     return state
+
+
+@contextlib.contextmanager
+def _step_kept_on_failure(draft: _Draft) -> Iterator[None]:
+    """If asking the next question fails (the edit refused), the draft stays at this step.
+
+    The conversation stays where it was when a handler raises; so must the draft's `asked`,
+    or the next answer would be taken for another question's.
+    """
+    asked = draft.asked
+    try:
+        yield
+    except _Refused:
+        raise
+    except Exception:
+        draft.asked = asked
+        raise
 
 
 class _Refused(Exception):
@@ -324,8 +344,10 @@ async def area_typed(update: Update, context: ApuriContext) -> int:
     except BroadcastError as error:
         await update.message.reply_text(problem_text(context.tr, error.problem))
         return Step.AREA
-    _draft(context).audience = Audience(kind=AudienceKind.AREA, area=area)
-    return await _after_audience(update.message, context)
+    draft = _draft(context)
+    draft.audience = Audience(kind=AudienceKind.AREA, area=area)
+    with _step_kept_on_failure(draft):
+        return await _after_audience(update.message, context)
 
 
 async def _after_audience(where: CallbackQuery | Message, context: ApuriContext) -> int:
@@ -384,7 +406,8 @@ async def message_given(update: Update, context: ApuriContext) -> int:
     draft.text = text
     if attachment is not None:
         draft.attachment = attachment
-    return await _preview(message, context)
+    with _step_kept_on_failure(draft):
+        return await _preview(message, context)
 
 
 def _attachment_of(message: Message) -> Attachment | None:

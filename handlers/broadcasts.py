@@ -64,6 +64,7 @@ from handlers.drafts import (
     closed_form_handler,
     draft_of,
     drop_draft,
+    user_data,
 )
 from handlers.replies import edit as edit_or_send
 
@@ -99,6 +100,7 @@ class _Draft:
     attachment: Attachment | None = None
     picked_tasks: set[int] = field(default_factory=set)
     offer_all: bool = True
+    message_id: int | None = None  # the form's current message: buttons of older ones are stale
 
 
 _STEP_OF_BUTTON: dict[str, frozenset[Step]] = {
@@ -158,6 +160,13 @@ def _draft(context: ApuriContext) -> _Draft:
     return draft_of(context, _DRAFT, _Draft)
 
 
+def _take_draft(context: ApuriContext) -> _Draft:
+    """Take the draft away before Send's first await: a second tap finds none (no double send)."""
+    draft = _draft(context)
+    drop_draft(context, _DRAFT)
+    return draft
+
+
 # --- the form ---------------------------------------------------------------------------------
 
 
@@ -166,11 +175,13 @@ async def broadcast_command(update: Update, context: ApuriContext) -> int:
     """Start the form: a message, or the open tasks as offers?"""
     assert update.message is not None
     drop_draft(context, _DRAFT)
-    _draft(context).asked = Step.KIND
-    await update.message.reply_text(
+    draft = _draft(context)
+    draft.asked = Step.KIND
+    menu = await update.message.reply_text(
         context.tr.gettext("<b>Broadcast.</b> What do you want to send? /cancel stops."),
         reply_markup=kind_keyboard(context.tr),
     )
+    draft.message_id = menu.message_id
     return Step.KIND
 
 
@@ -186,8 +197,11 @@ async def broadcast_step(update: Update, context: ApuriContext) -> int:
         await query.answer()
         await edit_or_send(query, cancelled_text(context.tr))
         return ConversationHandler.END
-    if draft.asked not in _STEP_OF_BUTTON.get(kind, frozenset()):
-        raise StaleStep(kind)  # a button of an earlier question: it changes nothing
+    pressed = query.message.message_id if query.message is not None else None
+    if draft.asked not in _STEP_OF_BUTTON.get(kind, frozenset()) or (
+        draft.message_id is not None and pressed != draft.message_id
+    ):
+        raise StaleStep(kind)  # a button of an earlier question or message: it changes nothing
     try:
         with _step_kept_on_failure(draft):
             state = await _step(query, context, draft, kind, arg)
@@ -454,13 +468,16 @@ async def _preview(where: CallbackQuery | Message, context: ApuriContext) -> int
 
 
 async def _send_message(query: CallbackQuery, context: ApuriContext) -> int:
-    draft = _draft(context)
+    draft = _take_draft(context)
     assert draft.audience is not None
     try:
         broadcast, count = await context.services.broadcasts.send_message(
             context.actor, draft.audience, draft.text, draft.attachment
         )
-    except BroadcastError as error:
+    except BaseException as error:
+        user_data(context)[_DRAFT] = draft  # refused: the form goes on
+        if not isinstance(error, BroadcastError):
+            raise
         if error.problem is BroadcastProblem.EMPTY_AUDIENCE:
             await _ask_audience(query, context)
             raise _Refused(_plain_problem(context, error.problem), Step.AUDIENCE) from error
@@ -527,12 +544,15 @@ async def _plan_offers(query: CallbackQuery, context: ApuriContext) -> int:
 
 
 async def _send_offers(query: CallbackQuery, context: ApuriContext) -> int:
-    draft = _draft(context)
+    draft = _take_draft(context)
     try:
         broadcast, count = await context.services.broadcasts.send_offers(
             context.actor, _task_choice(draft)
         )
-    except BroadcastError as error:
+    except BaseException as error:
+        user_data(context)[_DRAFT] = draft  # refused: the form goes on
+        if not isinstance(error, BroadcastError):
+            raise
         raise _Refused(_plain_problem(context, error.problem), Step.OFFERS) from error
     drop_draft(context, _DRAFT)
     await _show_progress(query, context, broadcast.id, count)
@@ -626,6 +646,8 @@ async def _say(
 ) -> None:
     """Answer a button by editing its message, a typed answer with a new message."""
     if isinstance(where, CallbackQuery):
-        await edit_or_send(where, text, keyboard)  # type: ignore[arg-type]
+        shown = await edit_or_send(where, text, keyboard)  # type: ignore[arg-type]
     else:
-        await where.reply_text(text, reply_markup=keyboard)  # type: ignore[arg-type]
+        shown = await where.reply_text(text, reply_markup=keyboard)  # type: ignore[arg-type]
+    if shown is not None:
+        _draft(context).message_id = shown.message_id

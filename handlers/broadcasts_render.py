@@ -338,7 +338,7 @@ def report_text(tr: Translator, report: Report, *, names: bool) -> Html:
     groups = (
         (N_("Blocked the bot: {n}"), report.blocked),
         (N_("Failed (network or Telegram errors): {n}"), report.failed),
-        (N_("May not have arrived (the bot stopped while sending): {n}"), report.uncertain),
+        (N_("May not have arrived (sending was interrupted): {n}"), report.uncertain),
     )
     for label, people in groups:
         if people:

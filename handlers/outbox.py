@@ -29,7 +29,14 @@ from typing import Any
 
 import httpx
 from telegram import Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application
 
 from bot.domain.broadcasts import AttachmentKind, RowState
@@ -181,6 +188,8 @@ class Outbox:
             raise
         except Exception as exc:
             log.error("outbox row %s: %s", row_id, type(exc).__name__, exc_info=exc)
+            with contextlib.suppress(Exception):  # not left `sending` until the next start
+                await self.data.services.broadcasts.abandon(row_id)
         finally:
             self._in_flight.discard(row_id)
             self._slots.release()
@@ -237,8 +246,16 @@ class Outbox:
             else:
                 log.warning("outbox row %s timed out after sending", delivery.row.id)
                 await service.uncertain(delivery, "timeout")
-        except NetworkError:
-            await self._faulted(delivery, "network")
+        except NetworkError as exc:
+            if exc.__cause__ is None or isinstance(exc.__cause__, _NOT_SENT):
+                await self._faulted(delivery, "network")  # a 5xx answer, or never sent
+            else:
+                # The connection broke after the request was written: it may have arrived.
+                log.warning("outbox row %s: connection lost after sending", delivery.row.id)
+                await service.uncertain(delivery, "network")
+        except TelegramError as exc:  # 401, 409, a migrated chat …: this row cannot go
+            log.warning("outbox row %s refused: %s", delivery.row.id, type(exc).__name__)
+            await service.failed(delivery, type(exc).__name__)
         return None
 
     async def _faulted(self, delivery: Delivery, error: str) -> None:
@@ -312,10 +329,14 @@ class Outbox:
         text = report_text(tr, report, names=author.can(Capability.BROADCAST))
         try:
             await self._app.bot.send_message(author.telegram_user_id, text)
+        except Forbidden:
+            log.info("report of broadcast %s: its author blocked the bot", broadcast.id)
         except Exception as exc:
             log.warning(
                 "report of broadcast %s not delivered: %s", broadcast.id, type(exc).__name__
             )
+            await self.data.services.broadcasts.report_undelivered(broadcast.id)
+            return
         log.info(
             "broadcast %s ended: %d sent, %d blocked, %d failed, %d uncertain",
             broadcast.id,

@@ -173,6 +173,12 @@ class SqliteBroadcasts:
         )
         return cursor.rowcount == 1
 
+    async def unmark_reported(self, broadcast_id: int) -> None:
+        """Hand the report over again (the last try failed)."""
+        await self._db.connection.execute(
+            "UPDATE broadcasts SET reported_at = NULL WHERE id = ?", (broadcast_id,)
+        )
+
     async def row(self, row_id: int) -> OutboxRow | None:
         """Return one outbox row."""
         row = await self._db.fetch_one(_ROW + "WHERE id = ?", (row_id,))

@@ -325,6 +325,7 @@ class BroadcastService:
             person = await self._uow.people.get(row.person_id)
             if person is None or not person.active:
                 await self._set(row, RowState.SKIPPED, error="inactive")
+                await self._withdraw_unreached(row, None)
                 return None
             task, postal_code = None, ""
             if row.task_id is not None:
@@ -433,6 +434,18 @@ class BroadcastService:
             await self._uow.broadcasts.move(
                 delivery.row.id, RowState.SENDING, RowState.UNCERTAIN, self._clock(), error=error
             )
+
+    async def abandon(self, row_id: int) -> None:
+        """Something unexpected broke a send: whether it arrived is unknown, so never resent."""
+        async with self._uow.transaction():
+            await self._uow.broadcasts.move(
+                row_id, RowState.SENDING, RowState.UNCERTAIN, self._clock(), error="fault"
+            )
+
+    async def report_undelivered(self, broadcast_id: int) -> None:
+        """The report could not be handed over: it is handed over again next round."""
+        async with self._uow.transaction():
+            await self._uow.broadcasts.unmark_reported(broadcast_id)
 
     async def running(self) -> list[Progress]:
         """Return the broadcasts whose report is not handed over yet, with their counts."""

@@ -205,7 +205,7 @@ def preview_text(
     ]
     if attachment is not None:
         lines.append(_attachment_line(tr, attachment))
-    parts = len(_text_parts(text, attachment)) if text else 0
+    parts = len(_text_parts(text)) if text else 0
     if parts > 1:
         lines.append(tr.gettext("It goes in {n} messages (Telegram's limit).", n=parts))
     lines += ["", "— — —", _header(tr, author_name)]
@@ -259,7 +259,7 @@ def message_parts(tr: Translator, delivery: Delivery, zone: ZoneInfo) -> list[Pa
         return [Part(text=text, keyboard=keyboard)]
     broadcast = delivery.broadcast
     header = _header(tr, delivery.author_name)
-    chunks = _text_parts(broadcast.text, broadcast.attachment)
+    chunks = _text_parts(broadcast.text)
     parts: list[Part] = []
     attachment = broadcast.attachment
     if attachment is not None:
@@ -388,7 +388,7 @@ def _attachment_line(tr: Translator, attachment: Attachment) -> Html:
     return tr.gettext("With a document: {name}", name=attachment.file_name or "—")
 
 
-def _text_parts(text: str, attachment: Attachment | None) -> list[str]:
+def _text_parts(text: str) -> list[str]:
     if not text:
         return []
     return split_text(text, TEXT_LIMIT - _HEADER_ROOM)

@@ -80,7 +80,6 @@ class Outbox:
         self._idle = idle
         self._progress_every = progress_every
         self._drain = drain
-        self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._in_flight: set[int] = set()
         self._sends: set[asyncio.Task[None]] = set()
@@ -171,7 +170,6 @@ class Outbox:
                 break
             if row_id in self._in_flight or self._limiter.chat_wait(chat_id) > 0.05:
                 continue  # its chat is full for now: others go first, it comes back next round
-            await self._slots.acquire()
             self._in_flight.add(row_id)
             task = asyncio.create_task(self._deliver(row_id, chat_id))
             self._sends.add(task)
@@ -192,7 +190,6 @@ class Outbox:
                 await self.data.services.broadcasts.abandon(row_id)
         finally:
             self._in_flight.discard(row_id)
-            self._slots.release()
             self._wake.set()
 
     async def _send_row(self, row_id: int, chat_id: int) -> None:

@@ -193,13 +193,6 @@ class SqliteBroadcasts:
         )
         return [(int(row[0]), int(row[1])) for row in rows]
 
-    async def next_due(self) -> datetime | None:
-        """Return when the earliest pending row falls due."""
-        value = await self._db.fetch_value(
-            "SELECT min(not_before) FROM outbox WHERE state = 'pending'"
-        )
-        return from_db_time(value) if isinstance(value, str) else None
-
     async def move(
         self,
         row_id: int,

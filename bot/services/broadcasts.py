@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from bot.domain.broadcasts import (
     MAX_TEXT,
@@ -53,7 +52,6 @@ __all__ = [
     "Report",
 ]
 
-TASKS_SHOWN = 40  # open tasks listed for choosing
 _REPORTED_STATES = frozenset({RowState.BLOCKED, RowState.FAILED, RowState.UNCERTAIN})
 
 
@@ -299,13 +297,6 @@ class BroadcastService:
     async def due(self, limit: int) -> list[tuple[int, int]]:
         """Return (row id, chat id) of rows to send now, oldest first."""
         return await self._uow.broadcasts.due(self._clock(), limit)
-
-    async def next_due_in(self) -> timedelta | None:
-        """Return how long until the next pending row falls due (zero if one is due)."""
-        moment = await self._uow.broadcasts.next_due()
-        if moment is None:
-            return None
-        return max(moment - self._clock(), timedelta(0))
 
     async def begin(self, row_id: int) -> Delivery | None:
         """Mark a row in flight and return what to send; None when it is no longer wanted."""

@@ -1,7 +1,6 @@
 """Broadcasts on a real SQLite database: audiences, the outbox row lifecycle, reports and offers."""
 
 import asyncio
-from datetime import timedelta
 
 import pytest
 
@@ -305,7 +304,6 @@ async def test_send_message_queues_one_pending_row_per_recipient(services, clock
     chats = {r["id"]: (await store.people.get(r["person_id"])).telegram_user_id for r in rows}
     assert sorted(due) == sorted(chats.items())
     assert await services.broadcasts.due(2) == due[:2]
-    assert await services.broadcasts.next_due_in() == timedelta(0)
     audit = await db.fetch_one(
         "SELECT actor_id, detail FROM audit_log WHERE action = 'broadcast_message'"
     )
@@ -328,7 +326,6 @@ async def test_a_row_goes_pending_sending_sent_and_is_reported_once(services, ne
     assert (await store.broadcasts.row(row_id)).state is RowState.SENDING
     assert await services.broadcasts.begin(row_id) is None  # in flight: never twice
     assert await services.broadcasts.due(10) == []
-    assert await services.broadcasts.next_due_in() is None
     assert await services.broadcasts.reports() == []  # still in flight
 
     await services.broadcasts.part_sent(delivery, 0, last=False, chat_id=chat_id, message_id=7)
@@ -408,7 +405,6 @@ async def test_faults_are_retried_later_and_fail_after_the_last_attempt(
         assert (row.state, row.attempts) == (RowState.PENDING, attempt)
         assert row.not_before == clock() + wait > clock()
         assert await services.broadcasts.due(10) == []  # not before its time
-        assert await services.broadcasts.next_due_in() == wait
         clock.advance(seconds=wait.total_seconds() - 0.001)
         assert await services.broadcasts.due(10) == []
         clock.advance(seconds=0.001)

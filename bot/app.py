@@ -71,6 +71,7 @@ async def open_services(
         digest_at=settings.digest_at,
         broadcast_max_file_bytes=settings.broadcast_max_file_mb * 1024 * 1024,
         broadcast_attempts=settings.broadcast_attempts,
+        call_claim=settings.call_claim,
     )
     return db, services
 

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     concurrent_updates: int = Field(default=8, ge=1, le=256, alias="APURI_CONCURRENT_UPDATES")
     forms_dir: Path | None = Field(default=None, alias="APURI_FORMS_DIR")
     phone_check_attempts: int = Field(default=2, ge=1, le=10, alias="APURI_PHONE_CHECK_ATTEMPTS")
+    call_claim_minutes: int = Field(default=30, ge=5, le=480, alias="APURI_CALL_CLAIM_MINUTES")
     draft_reminder_hours: float = Field(default=2, gt=0, le=168, alias="APURI_DRAFT_REMINDER_HOURS")
     draft_expiry_hours: float = Field(default=48, gt=0, le=720, alias="APURI_DRAFT_EXPIRY_HOURS")
     parish_organisation: str = Field(default="", max_length=200, alias="APURI_PARISH_ORGANISATION")
@@ -157,6 +158,11 @@ class Settings(BaseSettings):
     def reminder_lead(self) -> timedelta:
         """Return how long before a task's window its holders are reminded."""
         return timedelta(minutes=self.task_reminder_minutes)
+
+    @property
+    def call_claim(self) -> timedelta:
+        """Return how long a campaign call stays a caller's without a step in its report."""
+        return timedelta(minutes=self.call_claim_minutes)
 
     @property
     def draft_reminder(self) -> timedelta:

@@ -16,7 +16,17 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from handlers import broadcasts, forms, meetings, pairs, people, residents, start, tasks
+from handlers import (
+    broadcasts,
+    campaigns,
+    forms,
+    meetings,
+    pairs,
+    people,
+    residents,
+    start,
+    tasks,
+)
 from handlers.callback_data import (
     ChooseInviteRole,
     ChooseLanguage,
@@ -49,6 +59,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handlers(
         [
             # Guided conversations first: while one waits for typed text, it gets the text.
+            # The campaign form takes a CSV file at its "who" step, before the residents' import.
+            *campaigns.handlers(),
             *residents.handlers(),
             *pairs.handlers(),
             *tasks.handlers(),

@@ -23,7 +23,10 @@ __all__ = [
     "BadCallbackData",
     "BroadcastAction",
     "BroadcastStep",
+    "CallAction",
     "CallbackData",
+    "CampaignAction",
+    "CampaignStep",
     "ChooseInviteRole",
     "ChooseLanguage",
     "DissolvePair",
@@ -345,4 +348,30 @@ class BroadcastAction(CallbackData):
 
     PREFIX: ClassVar[str] = "J"
     broadcast_id: int
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignStep(CallbackData):
+    """A button of the /campaign new form (every upper-case letter is taken: lower case now)."""
+
+    PREFIX: ClassVar[str] = "c"
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignAction(CallbackData):
+    """A campaign's button: show, pause, resume, close, close_yes, next (call)."""
+
+    PREFIX: ClassVar[str] = "k"
+    campaign_id: int
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallAction(CallbackData):
+    """A call card's button: report, give_back."""
+
+    PREFIX: ClassVar[str] = "n"
+    task_id: int
     action: str

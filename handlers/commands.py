@@ -52,6 +52,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("meeting", N_("Create a meeting: /meeting new"), Capability.MANAGE_MEETINGS),
     Command("broadcast", N_("Send a message or open tasks to many"), Capability.BROADCAST),
     Command("broadcasts", N_("Latest broadcasts and their reports"), Capability.BROADCAST),
+    Command(
+        "campaign",
+        N_("Phone-check campaigns: /campaign new, or progress"),
+        Capability.MANAGE_CAMPAIGNS,
+    ),
+    Command("call", N_("The next resident to phone in your campaign"), Capability.CALL),
     Command("available", N_("Take offers again"), Capability.SET_AVAILABILITY),
     Command("away", N_("Take no offers for now"), Capability.SET_AVAILABILITY),
     Command("areas", N_("Postal areas you cover: /areas 70 71100"), Capability.SET_AVAILABILITY),

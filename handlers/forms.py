@@ -15,12 +15,15 @@ from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.domain.campaigns import CampaignState
 from bot.domain.errors import StaleStep
 from bot.domain.people import Capability
 from bot.domain.reports import Draft
+from bot.i18n import Html
 from bot.services.outcomes import CrisisAlert, FormStep, ReferralUpdate, Submitted
 from handlers import start
 from handlers.callback_data import FormPress, ReferralPress, ShowTimeline
+from handlers.campaigns_render import call_end_text, next_call_keyboard
 from handlers.context import ApuriContext, requires
 from handlers.forms_render import (
     cancel_keyboard,
@@ -223,8 +226,14 @@ async def _alert(context: ApuriContext, alert: CrisisAlert | None) -> None:
 async def _submit(query: CallbackQuery, context: ApuriContext, submitted: Submitted) -> None:
     await _alert(context, submitted.alert)
     await _answer(query, context.tr.plain("Thank you!"))
+    text, keyboard = submitted_text(context.tr, submitted), None
+    if submitted.call is not None:  # a campaign's call: what it did to the list, and the next
+        end = call_end_text(context.tr, submitted.call, context.bot_data.timezone)
+        text = Html(f"{text}\n{end}")
+        if submitted.call.campaign.state is CampaignState.RUNNING:
+            keyboard = next_call_keyboard(context.tr, submitted.call.campaign)
     try:
-        await edit(query, submitted_text(context.tr, submitted))
+        await edit(query, text, keyboard)
     except TelegramError as exc:  # the rest must still reach the others
         log.warning("submitted report not shown: %s", type(exc).__name__)
     zone = context.bot_data.timezone

@@ -415,7 +415,12 @@ def crisis_alert(tr: Translator, alert: CrisisAlert, zone: ZoneInfo) -> Html:
 def submitted_text(tr: Translator, submitted: Submitted) -> Html:
     """Return the reporter's confirmation: no answers, just what happens next."""
     lines = []
-    if submitted.attempt is not None:
+    if submitted.attempt is not None and submitted.call is not None:
+        attempt, of = submitted.attempt
+        lines.append(
+            tr.gettext("📞 Call attempt {attempt} of {of} recorded.", attempt=attempt, of=of)
+        )
+    elif submitted.attempt is not None:
         attempt, of = submitted.attempt
         lines.append(
             tr.gettext(

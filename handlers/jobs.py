@@ -2,7 +2,8 @@
 
 The database is the source of truth: the one repeating job asks the dispatch service what is due
 now (reminders, offers to escalate, overdue tasks, tasks whose holder left, cards left unscrubbed,
-unfinished outcome forms to remind of or expire) and sends it. Every item is marked done in the
+unfinished outcome forms to remind of or expire, campaign calls whose callers went quiet) and
+sends it. Every item is marked done in the
 same transaction that finds it, so a restart sends nothing twice, and whatever fell due while the
 bot was down is picked up by the first run.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.services.dispatch import Sweep
+from handlers.campaigns import deliver_expired
 from handlers.context import ApuriContext
 from handlers.forms import deliver_draft_sweep
 from handlers.task_messages import scrub, send
@@ -43,6 +45,7 @@ async def sweep(context: ApuriContext) -> None:
     result = await context.services.dispatch.sweep()
     await _deliver(context, result)
     await deliver_draft_sweep(context)
+    await deliver_expired(context)
 
 
 async def _deliver(context: ApuriContext, result: Sweep) -> None:

@@ -437,6 +437,18 @@ def _figures_lines(tr: Translator, figures: Figures) -> list[str]:
                 titles=", ".join(figures.removed_groups),
             )
         )
+    for campaign in figures.campaigns:
+        lines.append(
+            tr.gettext(
+                "<b>Calls, {name}:</b> {reached} of {total} reached, {to_call} still to call, "
+                "{visits} home visits arranged",
+                name=campaign.name,
+                reached=campaign.reached,
+                total=campaign.total,
+                to_call=campaign.to_call,
+                visits=campaign.visits,
+            )
+        )
     return lines
 
 

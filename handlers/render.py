@@ -9,6 +9,7 @@ from babel.dates import format_datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.broadcasts import BroadcastError, BroadcastProblem
+from bot.domain.campaigns import CampaignError, CampaignProblem
 from bot.domain.errors import (
     AlreadyRegistered,
     DomainError,
@@ -61,6 +62,7 @@ __all__ = [
     "LANGUAGE_NAMES",
     "babel_locale",
     "broadcast_problem_text",
+    "campaign_problem_text",
     "confirm_deactivation",
     "deactivated_text",
     "error_text",
@@ -361,10 +363,55 @@ def broadcast_problem_text(tr: Translator, problem: BroadcastProblem, *, mb: int
     return tr.gettext(_BROADCAST_PROBLEMS[problem], mb=mb)
 
 
+_CAMPAIGN_PROBLEMS: dict[CampaignProblem, str] = {
+    CampaignProblem.NAME: N_("The name must be 1 to 100 characters. Type it again."),
+    CampaignProblem.BORN_BY: N_(
+        "That is not a birth year. Type four digits, e.g. 1956 (everyone born in 1956 or before)."
+    ),
+    CampaignProblem.AREA: N_(
+        "Type postal codes or their beginnings, separated by spaces, e.g. 70100 702."
+    ),
+    CampaignProblem.ATTEMPTS: N_("Choose between 1 and 10 attempts."),
+    CampaignProblem.GAP: N_(
+        "Type the time between attempts in hours (e.g. 3 or 1,5), at most a week."
+    ),
+    CampaignProblem.NO_CALLERS: N_(
+        "Choose at least one active caller. Invite callers with /invite caller."
+    ),
+    CampaignProblem.NOBODY: N_("No resident matches: nobody would be called. Choose again."),
+    CampaignProblem.NOT_FOUND: N_("That campaign was not found."),
+    CampaignProblem.CLOSED: N_("That campaign is closed."),
+    CampaignProblem.PAUSED: N_(
+        "Your campaign is paused: no new calls for now. Calls under way can be finished."
+    ),
+    CampaignProblem.NOT_A_CALLER: N_("You are not a caller of that campaign."),
+    CampaignProblem.NONE_RUNNING: N_("You are not a caller in any running campaign."),
+    CampaignProblem.LIST_DONE: N_("Nobody is waiting to be called right now. Thank you!"),
+    CampaignProblem.NOT_YOUR_CALL: N_(
+        "That call is no longer yours: it was reported, handed back or timed out."
+    ),
+}
+
+
+def campaign_problem_text(
+    tr: Translator, problem: CampaignProblem, zone: ZoneInfo, when: datetime | None = None
+) -> Html:
+    """Return why a campaign request was refused."""
+    text = tr.gettext(_CAMPAIGN_PROBLEMS[problem])
+    if problem is CampaignProblem.LIST_DONE and when is not None:
+        return Html(
+            f"{text}\n"
+            + tr.gettext("The next call falls due at {time}.", time=local_time(tr, when, zone))
+        )
+    return text
+
+
 def error_text(tr: Translator, error: DomainError, zone: ZoneInfo) -> Html:
     """Return the explanation of a broken rule, in the person's language."""
     if isinstance(error, BroadcastError):
         return broadcast_problem_text(tr, error.problem)
+    if isinstance(error, CampaignError):
+        return campaign_problem_text(tr, error.problem, zone, when=error.when)
     if isinstance(error, NoAvailablePairs):
         return tr.gettext("No available pair covers this area right now. Assign it by hand.")
     if isinstance(error, DraftTaken):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.briefs import OPEN_ORDER, Figures
+from bot.domain.briefs import OPEN_ORDER, CampaignLine, Figures
 from bot.domain.tasks import TaskState
 from storage.db import Database, to_db_time
 
@@ -67,6 +67,19 @@ ORDER BY g.title COLLATE NOCASE, g.title, g.chat_id
 """
 
 
+# Phone-check campaigns not closed: totals from their calling lists' figures index.
+_CAMPAIGNS = """
+SELECT c.name,
+       count(e.id) AS total,
+       coalesce(sum(e.result = 'reached'), 0) AS reached,
+       coalesce(sum(e.state != 'finished'), 0) AS to_call,
+       count(e.visit_task_id) AS visits
+FROM campaigns c LEFT JOIN campaign_entries e ON e.campaign_id = c.id
+WHERE c.state != 'closed'
+GROUP BY c.id ORDER BY c.id
+"""
+
+
 class SqliteBriefs:
     """The figures of a coordination meeting's brief."""
 
@@ -100,6 +113,16 @@ class SqliteBriefs:
         assert scalars is not None
         unreachable = tuple(str(row["name"]) for row in await db.fetch_all(_UNREACHABLE))
         removed = tuple(str(row["title"]) for row in await db.fetch_all(_REMOVED_GROUPS))
+        campaigns = tuple(
+            CampaignLine(
+                name=str(row["name"]),
+                total=int(row["total"]),
+                reached=int(row["reached"]),
+                to_call=int(row["to_call"]),
+                visits=int(row["visits"]),
+            )
+            for row in await db.fetch_all(_CAMPAIGNS)
+        )
 
         return Figures(
             now=now,
@@ -115,4 +138,5 @@ class SqliteBriefs:
             alerts_since=int(scalars["alerts_since"]),
             unreachable=unreachable,
             removed_groups=removed,
+            campaigns=campaigns,
         )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
 from storage.briefs import SqliteBriefs
 from storage.broadcasts import SqliteBroadcasts
+from storage.campaigns import SqliteCampaigns
 from storage.db import Database, to_db_time
 from storage.invites import SqliteInvites
 from storage.meetings import SqliteMeetings
@@ -40,6 +41,20 @@ class SqliteAudit:
             "INSERT INTO audit_log (at, actor_id, action, subject_id, detail)"
             " VALUES (?, ?, ?, ?, ?)",
             (to_db_time(at), actor_id, action, subject_id, detail),
+        )
+
+    async def record_many(
+        self, entries: Sequence[tuple[datetime, int | None, str, int | None, str | None]]
+    ) -> None:
+        """Append entries of (at, actor_id, action, subject_id, detail), in order."""
+        stamps = {at: to_db_time(at) for at in {entry[0] for entry in entries}}
+        await self._db.connection.executemany(
+            "INSERT INTO audit_log (at, actor_id, action, subject_id, detail)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (stamps[at], actor_id, action, subject_id, detail)
+                for at, actor_id, action, subject_id, detail in entries
+            ],
         )
 
 
@@ -80,6 +95,7 @@ class SqliteStore:
         self.briefs = SqliteBriefs(db)
         self.meetings = SqliteMeetings(db)
         self.broadcasts = SqliteBroadcasts(db)
+        self.campaigns = SqliteCampaigns(db)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

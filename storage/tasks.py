@@ -7,6 +7,7 @@ one see the new state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import aiosqlite
@@ -123,6 +124,54 @@ class SqliteTasks:
             row = await cursor.fetchone()
         assert row is not None
         return _task(row)
+
+    async def add_held(
+        self,
+        holders: Sequence[tuple[int, int]],
+        *,
+        kind: TaskKind,
+        window_start: datetime,
+        window_end: datetime,
+        at: datetime,
+    ) -> dict[int, Task]:
+        """Store tasks created and assigned at once (campaign calls), one per (resident, person),
+        with their two history rows; return them by holder. Two statements, however many."""
+        if not holders:
+            return {}
+        values = ", ".join("(?, ?, '', ?, ?, 'normal', 'accepted', ?, ?, ?, ?)" for _ in holders)
+        params: list[object] = []
+        for resident_id, person_id in holders:
+            params += [
+                resident_id,
+                kind.value,
+                to_db_time(window_start),
+                to_db_time(window_end),
+                person_id,
+                person_id,
+                to_db_time(at),
+                to_db_time(at),
+            ]
+        rows = await self._db.fetch_all(
+            "INSERT INTO tasks (resident_id, kind, details, window_start, window_end, priority,"
+            " state, holder_person_id, created_by, created_at, reminded_at)"
+            f" VALUES {values} RETURNING {_COLUMNS}",
+            tuple(params),
+        )
+        tasks = {task.holder.person_id: task for task in map(_task, rows)}
+        stamp = to_db_time(at)
+        await self._db.connection.executemany(
+            "INSERT INTO task_events (task_id, at, actor_id, action, from_state, to_state)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                row
+                for task in tasks.values()
+                for row in (
+                    (task.id, stamp, task.created_by, "create", None, "open"),
+                    (task.id, stamp, task.created_by, "assign", "open", task.state.value),
+                )
+            ],
+        )
+        return {person_id: task for person_id, task in tasks.items() if person_id is not None}
 
     async def get(self, task_id: int) -> Task | None:
         """Return one task."""

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from bot.domain.tasks import TaskState
 
-__all__ = ["OPEN_ORDER", "Figures"]
+__all__ = ["OPEN_ORDER", "CampaignLine", "Figures"]
 
 OPEN_ORDER: tuple[TaskState, ...] = (
     TaskState.OPEN,
@@ -22,6 +22,17 @@ OPEN_ORDER: tuple[TaskState, ...] = (
     TaskState.STARTED,
 )
 """Every unfinished state, in the order a brief lists them (the lifecycle's order)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignLine:
+    """A campaign still under way, as a brief lists it (now, not since)."""
+
+    name: str
+    total: int
+    reached: int
+    to_call: int  # not reached yet, calls not over
+    visits: int  # home visits arranged instead of a call
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +52,7 @@ class Figures:
     - `unreachable`: names of active people who have blocked the bot, by name.
     - `removed_groups`: titles of group chats the bot was removed from that a meeting still
       sends to, by title.
+    - `campaigns`: phone-check campaigns not closed, oldest first.
     """
 
     now: datetime
@@ -56,6 +68,7 @@ class Figures:
     alerts_since: int
     unreachable: tuple[str, ...]
     removed_groups: tuple[str, ...]
+    campaigns: tuple[CampaignLine, ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse open counts that miss a state or list them out of order."""

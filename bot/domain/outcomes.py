@@ -15,7 +15,9 @@ up in `CLOSING_RULES`:
 - *Phone check* (calls to residents aged 70+): reached -> done. No answer -> the task stays with the
   caller for another try until the configured number of attempts is used; after the last attempt
   it is not completed and a home visit ("phone_unreached") goes to the pairs, as in the Kuopio
-  model. A wrong number -> not completed, a home visit, and the coordinators are told.
+  model. A wrong number -> not completed, a home visit, and the coordinators are told. Refused
+  (the resident asks not to be called) -> not completed, and `Decision.no_calls` marks the resident
+  so that no campaign calls them again.
 - *Errand*: delivered -> done; not delivered -> not completed (other reason) and the coordinators
   are told about an errand problem.
 - *Delivery*: delivered -> done; nobody at home or refused -> not completed and the coordinators
@@ -149,7 +151,7 @@ _K, _C = TaskKind, Contact
 CONTACT_VALUES: Final[Mapping[TaskKind, tuple[Contact, ...]]] = {
     _K.HOME_VISIT: (_C.MET, _C.NOT_AT_HOME, _C.REFUSED, _C.WRONG_ADDRESS),
     _K.CONVERSATION_HELP: (_C.MET, _C.NOT_AT_HOME, _C.REFUSED, _C.WRONG_ADDRESS),
-    _K.PHONE_CHECK: (_C.REACHED, _C.NO_ANSWER, _C.WRONG_NUMBER),
+    _K.PHONE_CHECK: (_C.REACHED, _C.NO_ANSWER, _C.WRONG_NUMBER, _C.REFUSED),
     _K.DELIVERY: (_C.DELIVERED, _C.NOT_AT_HOME, _C.REFUSED),
 }
 """The `contact` values of the built-in form for each kind (an errand has `delivered` instead)."""
@@ -229,6 +231,7 @@ class Decision:
     notices: tuple[NoticeKind, ...] = ()
     crisis: bool = False
     needs: tuple[str, ...] = ()
+    no_calls: bool = False  # the resident asked not to be called again
 
     def __post_init__(self) -> None:
         """Keep `close` and `reason` consistent."""
@@ -303,6 +306,7 @@ CLOSING_RULES: Final[Mapping[tuple[TaskKind, str | bool, Tries | None], Closing]
     (_K.PHONE_CHECK, _C.WRONG_NUMBER, None): _failed(
         _R.WRONG_NUMBER, _N.WRONG_NUMBER, new=_VISIT_UNREACHED
     ),
+    (_K.PHONE_CHECK, _C.REFUSED, None): _failed(_R.REFUSED),
     (_K.ERRAND, True, None): _DONE,
     (_K.ERRAND, False, None): _failed(_R.OTHER, _N.ERRAND_PROBLEM),
     (_K.DELIVERY, _C.DELIVERED, None): _DONE,
@@ -390,4 +394,5 @@ def decide(facts: OutcomeFacts) -> Decision:
         notices=_unique(notices),
         crisis=is_crisis(answers),
         needs=needs,
+        no_calls=facts.kind is _K.PHONE_CHECK and answers.get(CONTACT) == _C.REFUSED,
     )

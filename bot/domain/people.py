@@ -46,11 +46,13 @@ class Capability(StrEnum):
     SET_AVAILABILITY = "set_availability"  # take offers or not, and where
     MANAGE_MEETINGS = "manage_meetings"  # create, change and cancel coordination meetings
     BROADCAST = "broadcast"  # send news and batches of offers to many people at once
+    MANAGE_CAMPAIGNS = "manage_campaigns"  # start, pause, resume and close phone-check campaigns
+    CALL = "call"  # take the next resident of a campaign's calling list
 
 
 _ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.COORDINATOR: frozenset(Capability) - {Capability.SET_AVAILABILITY},
-    Role.CALLER: frozenset({Capability.TAKE_TASKS}),
+    Role.CALLER: frozenset({Capability.TAKE_TASKS, Capability.CALL}),
     Role.VOLUNTEER: frozenset({Capability.TAKE_TASKS, Capability.SET_AVAILABILITY}),
     Role.PARTNER: frozenset({Capability.TAKE_TASKS}),
     Role.LINK_WORKER: frozenset(),

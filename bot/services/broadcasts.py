@@ -227,32 +227,45 @@ class BroadcastService:
             tasks = await self._open_tasks(task_ids)
             if not tasks:
                 raise BroadcastError(BroadcastProblem.NO_TASKS)
-            now = self._clock()
-            rows: list[tuple[int, int | None, int | None]] = []
-            for item in tasks:
-                try:
-                    offered = await self._dispatch.offer_within(item.task, author.id)
-                except NoAvailablePairs:
-                    continue
-                rows += [(m.id, item.task.id, p.id) for p in offered.pairs for m in p.members]
-            if not rows:
+            queued = await self.queue_offers_within(author, [item.task for item in tasks])
+            if queued is None:
                 raise BroadcastError(BroadcastProblem.NO_PAIRS)
-            broadcast = await self._uow.broadcasts.add(
-                kind=BroadcastKind.OFFERS,
-                author_id=author.id,
-                audience=None,
-                text="",
-                attachment=None,
-                at=now,
-            )
-            count = await self._uow.broadcasts.add_rows(broadcast.id, rows, now)
-            await self._uow.audit.record(
-                at=now,
-                actor_id=author.id,
-                action="broadcast_offers",
-                subject_id=broadcast.id,
-                detail=str(count),
-            )
+        return queued
+
+    async def queue_offers_within(
+        self, author: Person, tasks: Sequence[Task]
+    ) -> tuple[Broadcast, int] | None:
+        """Offer open tasks through the outbox, inside the caller's transaction.
+
+        Return the broadcast and its number of rows, or None when no pair covers any task (the
+        tasks then stay open). `author` gets the report, and must be allowed to broadcast.
+        """
+        now = self._clock()
+        rows: list[tuple[int, int | None, int | None]] = []
+        for task in tasks:
+            try:
+                offered = await self._dispatch.offer_within(task, author.id)
+            except NoAvailablePairs:
+                continue
+            rows += [(m.id, task.id, p.id) for p in offered.pairs for m in p.members]
+        if not rows:
+            return None
+        broadcast = await self._uow.broadcasts.add(
+            kind=BroadcastKind.OFFERS,
+            author_id=author.id,
+            audience=None,
+            text="",
+            attachment=None,
+            at=now,
+        )
+        count = await self._uow.broadcasts.add_rows(broadcast.id, rows, now)
+        await self._uow.audit.record(
+            at=now,
+            actor_id=author.id,
+            action="broadcast_offers",
+            subject_id=broadcast.id,
+            detail=str(count),
+        )
         return broadcast, count
 
     async def shown_at(self, broadcast_id: int, chat_id: int, message_id: int) -> None:

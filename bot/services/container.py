@@ -7,6 +7,7 @@ from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.broadcasts import BroadcastService
+from bot.services.campaigns import CampaignService
 from bot.services.dispatch import DispatchService
 from bot.services.invites import InviteService
 from bot.services.meetings import MeetingService
@@ -32,6 +33,7 @@ class Services:
     outcomes: OutcomeService
     meetings: MeetingService
     broadcasts: BroadcastService
+    campaigns: CampaignService
 
 
 def build_services(
@@ -52,16 +54,35 @@ def build_services(
     digest_at: time | None = None,
     broadcast_max_file_bytes: int = 20 * 1024 * 1024,
     broadcast_attempts: int = 5,
+    call_claim: timedelta = timedelta(minutes=30),
 ) -> Services:
     """Wire the services to storage and the clock."""
     dispatch = DispatchService(uow, clock, offer_timeout=offer_timeout, reminder_lead=reminder_lead)
+    broadcasts = BroadcastService(
+        uow,
+        clock,
+        dispatch,
+        max_file_bytes=broadcast_max_file_bytes,
+        attempts=broadcast_attempts,
+    )
+    residents = ResidentService(uow, clock)
+    campaigns = CampaignService(
+        uow,
+        clock,
+        dispatch,
+        broadcasts,
+        residents,
+        zone=zone,
+        claim_timeout=call_claim,
+        attempts=phone_attempts,
+    )
     return Services(
         clock=clock,
         people=PeopleService(uow, clock),
         invites=InviteService(
             uow, clock, validity=invite_validity, default_language=default_language
         ),
-        residents=ResidentService(uow, clock),
+        residents=residents,
         dispatch=dispatch,
         pairs=PairService(uow, clock, dispatch),
         outcomes=OutcomeService(
@@ -74,13 +95,9 @@ def build_services(
             draft_reminder=draft_reminder,
             draft_expiry=draft_expiry,
             parish=parish,
+            campaigns=campaigns,
         ),
         meetings=MeetingService(uow, clock, zone=zone, grace=meeting_grace, digest_at=digest_at),
-        broadcasts=BroadcastService(
-            uow,
-            clock,
-            dispatch,
-            max_file_bytes=broadcast_max_file_bytes,
-            attempts=broadcast_attempts,
-        ),
+        broadcasts=broadcasts,
+        campaigns=campaigns,
     )

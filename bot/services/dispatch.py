@@ -275,6 +275,27 @@ class DispatchService:
         )
         return task
 
+    async def create_held_within(
+        self, actor: Person, *, resident_id: int, kind: TaskKind, window: TimeWindow
+    ) -> Task:
+        """Create a task the actor holds from the start (a campaign call), in the caller's
+        transaction; it counts as reminded, since the holder is at it now."""
+        task = await self.create_within(
+            actor.id,
+            resident_id=resident_id,
+            kind=kind,
+            window=window,
+            priority=Priority.NORMAL,
+            details="",
+        )
+        return await self._move(
+            task,
+            Action.ASSIGN,
+            actor.id,
+            holder=Holder(person_id=actor.id),
+            reminded_at=self._clock(),
+        )
+
     async def offer(self, actor: Person, task_id: int) -> Offered:
         """Offer the task to every available pair covering the resident's area."""
         require(actor, Capability.DISPATCH)
@@ -645,7 +666,7 @@ class DispatchService:
 
     async def close_within(
         self,
-        actor: Person,
+        actor: Person | None,
         task: Task,
         action: Action,
         *,
@@ -659,7 +680,7 @@ class DispatchService:
         task = await self._move(
             task,
             action,
-            actor.id,
+            actor.id if actor else None,
             closed_at=now,
             reason=reason,
             note=clean_note,

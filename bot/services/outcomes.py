@@ -55,6 +55,7 @@ from bot.domain.outcomes import (
     STANDARD_TYPES,
     Contact,
     Decision,
+    NoticeKind,
     OutcomeFacts,
     ReferralKind,
     decide,
@@ -65,6 +66,7 @@ from bot.domain.reports import AlertRecord, Draft, OutcomeRecord, ReferralRecord
 from bot.domain.residents import Resident
 from bot.domain.tasks import Action, Priority, Task, TaskKind, TaskState, UnfinishedReason
 from bot.domain.windows import Preset, preset
+from bot.services.campaigns import CallEnd, CampaignService
 from bot.services.dispatch import Closed, DispatchService, NoAvailablePairs, Offered, TaskView
 from bot.services.people import require
 from bot.services.ports import Clock, UnitOfWork
@@ -180,6 +182,7 @@ class Submitted:
     coordinators: list[Person]
     alert: CrisisAlert | None
     alerted_earlier: bool = False  # an alert went out while filling in, whatever the end says
+    call: CallEnd | None = None  # a campaign's call: what it did to the calling list
 
     @property
     def follow_ups(self) -> list[Task]:
@@ -190,6 +193,17 @@ class Submitted:
     def worth_reporting(self) -> bool:
         """Return whether the coordinators need to hear of it (anything beyond a plain done)."""
         d = self.decision
+        if self.call is not None:
+            # A campaign makes thousands of calls: its figures count the routine outcomes, and
+            # the coordinators hear only of what needs a person — a crisis, home care, something
+            # not right, another need, or a follow-up that no pair covers.
+            return bool(
+                d.crisis
+                or self.alerted_earlier
+                or self.unoffered
+                or any(r.kind is ReferralKind.HOME_CARE for r in d.referrals)
+                or {NoticeKind.NOT_ALL_RIGHT, NoticeKind.OTHER_NEED} & set(d.notices)
+            )
         return bool(
             d.close is not TaskState.DONE
             or d.new_tasks
@@ -258,8 +272,10 @@ class OutcomeService:
         draft_reminder: timedelta = timedelta(hours=2),
         draft_expiry: timedelta = timedelta(hours=48),
         parish: str = "",
+        campaigns: CampaignService | None = None,
     ) -> None:
         self._uow = uow
+        self._campaigns = campaigns
         self._clock = clock
         self._dispatch = dispatch
         self.forms = forms
@@ -406,14 +422,16 @@ class OutcomeService:
             except FormIncomplete as exc:
                 raise InvalidValue("form", "incomplete") from exc
             resident = await self._resident(task)
-            failed_before = await self._failed_calls(task)
+            call = await self._campaigns.call_facts_within(task) if self._campaigns else None
+            phone_attempts = call.attempts if call else self.phone_attempts
+            failed_before = call.failed_before if call else await self._failed_calls(task)
             decision = decide(
                 OutcomeFacts(
                     kind=task.kind,
                     answers=answers,
                     failed_calls_before=failed_before,
                     not_home_before=await self._not_home_before(task),
-                    phone_attempts=self.phone_attempts,
+                    phone_attempts=phone_attempts,
                 )
             )
             outcome_id = await self._uow.outcomes.add_outcome(
@@ -428,23 +446,32 @@ class OutcomeService:
             )
             closing = None
             attempt = None
+            note = answers.get("note")
             if decision.close is None:
-                attempt = (failed_before + 1, self.phone_attempts)  # this call did not get through
+                attempt = (failed_before + 1, phone_attempts)  # this call did not get through
+            if decision.close is None and call is None:
                 await self._dispatch.record_attempt_within(
                     actor, task, f"{attempt[0]}/{attempt[1]}"
                 )
             else:
+                # A campaign's unanswered call ends here: the list hands the resident out again.
                 action = Action.COMPLETE if decision.close is TaskState.DONE else Action.FAIL
-                note = answers.get("note")
                 closing = await self._dispatch.close_within(
                     actor,
                     task,
                     action,
-                    reason=decision.reason,
+                    reason=decision.reason or UnfinishedReason.NO_ANSWER
+                    if action is Action.FAIL
+                    else None,
                     note=note if isinstance(note, str) else None,
                 )
                 task = closing.view.task
             offers, unoffered = await self._follow_ups(task, decision)
+            call_end = None
+            if self._campaigns is not None:
+                call_end = await self._campaigns.after_outcome_within(
+                    actor, task, decision, [o.task for o in offers] + unoffered
+                )
             referrals = await self._referrals(task, resident, outcome_id, decision)
             alert = None
             if decision.crisis and draft.alerted_at is None:
@@ -466,6 +493,7 @@ class OutcomeService:
             coordinators=await self._dispatch.coordinators(),
             alert=alert,
             alerted_earlier=draft.alerted_at is not None,
+            call=call_end,
         )
 
     # --- referrals ------------------------------------------------------------------------------

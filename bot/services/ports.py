@@ -6,7 +6,7 @@ the database as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -22,6 +22,17 @@ from bot.domain.broadcasts import (
     RowState,
     StopReason,
     Tally,
+)
+from bot.domain.campaigns import (
+    CallResult,
+    Campaign,
+    CampaignFigures,
+    CampaignSpec,
+    CampaignState,
+    Entry,
+    EntryResult,
+    EntryState,
+    Selection,
 )
 from bot.domain.invites import Invite
 from bot.domain.meetings import Change, Delivery, Group, Meeting, MeetingSpec, Reminder
@@ -43,6 +54,7 @@ __all__ = [
     "BotFacts",
     "BriefRepository",
     "BroadcastRepository",
+    "CampaignRepository",
     "Clock",
     "InviteRepository",
     "MeetingRepository",
@@ -122,6 +134,11 @@ class AuditLog(Protocol):
         subject_id: int | None = None,
         detail: str | None = None,
     ) -> None: ...
+    async def record_many(
+        self, entries: Sequence[tuple[datetime, int | None, str, int | None, str | None]]
+    ) -> None:
+        """Append entries of (at, actor_id, action, subject_id, detail), in order."""
+        ...
 
 
 class BotFacts(Protocol):
@@ -138,6 +155,16 @@ class ResidentRepository(Protocol):
         self, resident_id: int, resident: ResidentInput, match_key: str | None, at: datetime
     ) -> None: ...
     async def by_match_key(self, match_key: str) -> Resident | None: ...
+    async def import_many(
+        self, rows: Sequence[ResidentInput], only: frozenset[str], at: datetime
+    ) -> list[tuple[int, bool]]:
+        """Add or update rows as one by one; return each row's (resident id, created).
+
+        A row whose match key is stored (or was added by an earlier row) updates just the `only`
+        fields; any other row adds a resident.
+        """
+        ...
+
     async def search(self, text: str, phone: str | None, limit: int) -> list[Resident]: ...
     async def count(self) -> int: ...
 
@@ -367,6 +394,57 @@ class BroadcastRepository(Protocol):
     async def pairs_reached(self, broadcast_id: int, task_id: int) -> set[int]: ...
 
 
+class CampaignRepository(Protocol):
+    async def add(self, spec: CampaignSpec, created_by: int, at: datetime) -> Campaign: ...
+    async def get(self, campaign_id: int) -> Campaign | None: ...
+    async def recent(self, limit: int) -> list[Campaign]: ...
+    async def of_caller(self, person_id: int) -> list[Campaign]: ...
+    async def callers(self, campaign_id: int) -> list[int]: ...
+    async def set_state(self, campaign_id: int, state: CampaignState, at: datetime) -> None: ...
+    async def fill(self, campaign_id: int, selection: Selection, at: datetime) -> int: ...
+    async def fill_with(
+        self, campaign_id: int, resident_ids: Sequence[int], at: datetime
+    ) -> int: ...
+    async def count_matching(self, selection: Selection) -> tuple[int, int]: ...
+    async def without_phone(self, campaign_id: int) -> list[Entry]: ...
+    async def claim(
+        self, campaign_id: int, caller_id: int, now: datetime, until: datetime
+    ) -> Entry | None: ...
+    async def next_due(self, campaign_id: int) -> datetime | None: ...
+    async def set_call_task(self, entry_id: int, task_id: int) -> None: ...
+    async def entry(self, entry_id: int) -> Entry | None: ...
+    async def entry_of_task(self, task_id: int) -> Entry | None: ...
+    async def calling_by(self, caller_id: int) -> list[Entry]: ...
+    async def expired(self, now: datetime, quiet_since: datetime) -> list[Entry]: ...
+    async def requeue(
+        self, entry: Entry, *, attempts: int, due_at: datetime, expected: EntryState
+    ) -> bool: ...
+    async def finish(
+        self,
+        entry: Entry,
+        result: EntryResult,
+        at: datetime,
+        *,
+        attempts: int | None = None,
+        visit_task_id: int | None = None,
+    ) -> bool: ...
+    async def record_call(
+        self,
+        entry: Entry,
+        caller_id: int | None,
+        task_id: int | None,
+        result: CallResult,
+        at: datetime,
+        *,
+        urgent: bool = False,
+    ) -> None: ...
+    async def add_needs(self, entry: Entry, needs: Iterable[str]) -> None: ...
+    async def decline_calls(self, resident_id: int, at: datetime) -> list[Entry]: ...
+    async def no_calls_since(self, resident_id: int) -> datetime | None: ...
+    async def allow_calls(self, resident_id: int) -> None: ...
+    async def figures(self, campaign_id: int) -> CampaignFigures: ...
+
+
 class UnitOfWork(Protocol):
     people: PeopleRepository
     organisations: OrganisationRepository
@@ -378,6 +456,7 @@ class UnitOfWork(Protocol):
     briefs: BriefRepository
     meetings: MeetingRepository
     broadcasts: BroadcastRepository
+    campaigns: CampaignRepository
     audit: AuditLog
     facts: BotFacts
 

@@ -13,7 +13,6 @@ from bot.domain.errors import InvalidValue, ResidentNotFound
 from bot.domain.people import Capability, Person
 from bot.domain.resident_import import InvalidFile, RejectedRow, RepeatedRow, read_residents
 from bot.domain.residents import (
-    FIELDS,
     Resident,
     ResidentInput,
     match_key,
@@ -42,7 +41,8 @@ class ImportReport:
     """What an import did: counts, rows not imported and why, or why the file was refused.
 
     `created + updated + len(repeated)` is the number of valid rows; a repeated row updated the
-    resident an earlier row of the same file created or updated.
+    resident an earlier row of the same file created or updated. `resident_ids` are the residents
+    of the valid rows, each once, in file order: the people a campaign over this file calls.
     """
 
     created: int = 0
@@ -50,6 +50,7 @@ class ImportReport:
     repeated: tuple[RepeatedRow, ...] = ()
     rejected: tuple[RejectedRow, ...] = ()
     error: InvalidFile | None = None
+    resident_ids: tuple[int, ...] = ()
 
     @property
     def read(self) -> bool:
@@ -78,22 +79,13 @@ class ResidentService:
             )
         return saved
 
-    async def _upsert(
-        self, resident: ResidentInput, only: frozenset[str] | None = None
-    ) -> ResidentSave:
-        """Insert or update inside the caller's transaction.
-
-        With `only`, an update changes just those fields (the columns an import file has), so a
-        file of names and notes does not wipe the addresses already stored.
-        """
+    async def _upsert(self, resident: ResidentInput) -> ResidentSave:
+        """Insert or update inside the caller's transaction."""
         now = self._clock()
         key = match_key(resident.name, resident.phone)
         existing = await self._uow.residents.by_match_key(key) if key else None
         if existing is None:
             return ResidentSave(await self._uow.residents.add(resident, key, now), created=True)
-        if only is not None:
-            kept = {f: getattr(existing, f) for f in FIELDS if f not in only}
-            resident = resident.model_copy(update=kept)
         await self._uow.residents.update(existing.id, resident, key, now)
         updated = await self._uow.residents.get(existing.id)
         assert updated is not None
@@ -106,7 +98,12 @@ class ResidentService:
     async def import_csv(
         self, actor: Person | None, data: bytes, *, default_language: str = "fi"
     ) -> ImportReport:
-        """Import residents from CSV bytes: every valid row in one transaction, or nothing."""
+        """Import residents from CSV bytes: every valid row in one transaction, or nothing.
+
+        An update changes just the fields that are columns of the file, so a file of names and
+        notes does not wipe the addresses already stored. The audit trail gets one entry per
+        resident added or updated, however many rows of the file name them.
+        """
         if actor is not None:
             require(actor, Capability.MANAGE_RESIDENTS)
         try:
@@ -118,24 +115,38 @@ class ResidentService:
             return ImportReport(error=error)
         repeats = {repeat.row for repeat in parsed.repeated}
         created = updated = 0
+        resident_ids: dict[int, bool] = {}  # in file order: whether the import created them
         if parsed.valid:
             async with self._uow.transaction():
-                present = frozenset(parsed.columns)
-                for row in parsed.valid:
-                    saved = await self._upsert(row.resident, present)
-                    await self._uow.audit.record(
-                        at=self._clock(),
-                        actor_id=actor.id if actor else None,
-                        action="resident.add" if saved.created else "resident.update",
-                        subject_id=saved.resident.id,
-                        detail="import",
-                    )
-                    if saved.created:
+                now = self._clock()
+                saved = await self._uow.residents.import_many(
+                    [row.resident for row in parsed.valid], frozenset(parsed.columns), now
+                )
+                for row, (resident_id, was_created) in zip(parsed.valid, saved, strict=True):
+                    resident_ids.setdefault(resident_id, was_created)
+                    if was_created:
                         created += 1
                     elif row.row not in repeats:
                         updated += 1
+                actor_id = actor.id if actor else None
+                await self._uow.audit.record_many(
+                    [
+                        (
+                            now,
+                            actor_id,
+                            "resident.add" if was_created else "resident.update",
+                            resident_id,
+                            "import",
+                        )
+                        for resident_id, was_created in resident_ids.items()
+                    ]
+                )
         return ImportReport(
-            created=created, updated=updated, repeated=parsed.repeated, rejected=parsed.rejected
+            created=created,
+            updated=updated,
+            repeated=parsed.repeated,
+            rejected=parsed.rejected,
+            resident_ids=tuple(resident_ids),
         )
 
     async def get(self, actor: Person, resident_id: int) -> Resident:

@@ -48,7 +48,7 @@ def test_an_invalid_setting_is_named(tmp_path):
 def test_migrate_then_invite_prints_the_code_last(tmp_path):
     migrated = run(["migrate"], tmp_path)
     assert migrated.returncode == 0, migrated.stderr
-    assert "5 migration(s) applied" in migrated.stdout
+    assert "6 migration(s) applied" in migrated.stdout
     again = run(["migrate"], tmp_path)
     assert "0 migration(s) applied" in again.stdout
 

@@ -87,20 +87,19 @@ async def test_a_file_level_error_writes_nothing(services, db, boss):
 
 async def test_a_failure_half_way_rolls_back_every_row(services, db, boss, monkeypatch):
     residents = services.residents
-    original = residents._upsert
+    audit = residents._uow.audit
     calls = 0
 
-    async def failing_third_time(resident, only=None):
+    async def failing_after_the_residents_are_written(entries):
         nonlocal calls
         calls += 1
-        if calls == 3:
-            raise RuntimeError("disk full")
-        return await original(resident, only)
+        assert await count(db) == 3  # written, not yet committed
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(residents, "_upsert", failing_third_time)
+    monkeypatch.setattr(audit, "record_many", failing_after_the_residents_are_written)
     with pytest.raises(RuntimeError):
         await residents.import_csv(boss, GOOD.encode())
-    assert calls == 3
+    assert calls == 1
     assert await count(db) == 0
     monkeypatch.undo()
     report = await residents.import_csv(boss, GOOD.encode())  # the database is usable again

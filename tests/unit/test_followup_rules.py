@@ -180,6 +180,16 @@ ROWS: list[tuple[str, OutcomeFacts, Decision]] = [
         facts(K.PHONE_CHECK, contact="wrong_number", failed=1, attempts=3),
         failed(R.WRONG_NUMBER, new_tasks=(VISIT,), notices=(N.WRONG_NUMBER,)),
     ),
+    (
+        "phone refused: asks not to be called again, no visit, nobody told",
+        facts(K.PHONE_CHECK, contact="refused"),
+        failed(R.REFUSED, no_calls=True),
+    ),
+    (
+        "phone refused after a failed call",
+        facts(K.PHONE_CHECK, contact="refused", failed=1, attempts=3),
+        failed(R.REFUSED, no_calls=True),
+    ),
     # --- errand -----------------------------------------------------------------------------
     ("errand delivered", facts(K.ERRAND, delivered=True), done()),
     (

@@ -78,15 +78,14 @@ async def _baseline_presses(db: Database, campaign_id: int, rounds: int) -> list
     """The floor: 20 bare claims at once per round, each one UPDATE … RETURNING in a transaction."""
 
     async def claim(caller: int) -> int:
-        async with db.transaction() as conn:
-            async with conn.execute(
-                "UPDATE campaign_entries SET state = 'calling', caller_id = ?,"
-                " claimed_until = '9999' WHERE id = (SELECT id FROM campaign_entries"
-                " WHERE campaign_id = ? AND state = 'waiting' AND attempts = 0"
-                " ORDER BY id LIMIT 1) RETURNING id",
-                (caller, campaign_id),
-            ) as cursor:
-                row = await cursor.fetchone()
+        async with db.transaction() as conn, conn.execute(
+            "UPDATE campaign_entries SET state = 'calling', caller_id = ?,"
+            " claimed_until = '9999' WHERE id = (SELECT id FROM campaign_entries"
+            " WHERE campaign_id = ? AND state = 'waiting' AND attempts = 0"
+            " ORDER BY id LIMIT 1) RETURNING id",
+            (caller, campaign_id),
+        ) as cursor:
+            row = await cursor.fetchone()
         assert row is not None
         return int(row[0])
 
@@ -117,8 +116,7 @@ async def _one_run(rows: int, rounds: int, directory: Path, index: int) -> dict[
     try:
         coordinator = await _register(services, Role.COORDINATOR, 1, "Koordinaattori")
         callers = [
-            await _register(services, Role.CALLER, 100 + k, f"Soittaja {k}")
-            for k in range(CALLERS)
+            await _register(services, Role.CALLER, 100 + k, f"Soittaja {k}") for k in range(CALLERS)
         ]
         data = make_csv(rows)
         import_ms, report = await _timed(services.residents.import_csv(coordinator, data))
@@ -177,6 +175,7 @@ async def run(rows: int = 20_000, rounds: int = 25, runs: int = 3) -> dict[str, 
     baseline = [ms for r in results for ms in r["baseline"]]
     figures = {
         "rows": rows,
+        "runs": runs,
         "listed": results[0]["listed"],
         "presses": len(apuri),
         "import_s": statistics.median(r["import_ms"] for r in results) / 1000,

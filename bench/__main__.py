@@ -63,7 +63,8 @@ def print_campaign(imported: dict, figures: dict) -> None:
     print()
     print(
         f"Phone-check campaign: {figures['rows']} residents from CSV; {campaign.CALLERS} callers "
-        f"press Next call at once, {figures["presses"]} presses over {figures["runs"]} fresh campaigns"
+        f"press Next call at once, {figures['presses']} presses over {figures['runs']} "
+        "fresh campaigns"
     )
     print(f"{'step':<44} {'Apuri':>9} {'baseline':>9} {'ratio':>6} {'target':>9}")
 

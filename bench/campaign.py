@@ -78,13 +78,16 @@ async def _baseline_presses(db: Database, campaign_id: int, rounds: int) -> list
     """The floor: 20 bare claims at once per round, each one UPDATE … RETURNING in a transaction."""
 
     async def claim(caller: int) -> int:
-        async with db.transaction() as conn, conn.execute(
-            "UPDATE campaign_entries SET state = 'calling', caller_id = ?,"
-            " claimed_until = '9999' WHERE id = (SELECT id FROM campaign_entries"
-            " WHERE campaign_id = ? AND state = 'waiting' AND attempts = 0"
-            " ORDER BY id LIMIT 1) RETURNING id",
-            (caller, campaign_id),
-        ) as cursor:
+        async with (
+            db.transaction() as conn,
+            conn.execute(
+                "UPDATE campaign_entries SET state = 'calling', caller_id = ?,"
+                " claimed_until = '9999' WHERE id = (SELECT id FROM campaign_entries"
+                " WHERE campaign_id = ? AND state = 'waiting' AND attempts = 0"
+                " ORDER BY id LIMIT 1) RETURNING id",
+                (caller, campaign_id),
+            ) as cursor,
+        ):
             row = await cursor.fetchone()
         assert row is not None
         return int(row[0])

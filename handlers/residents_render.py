@@ -390,8 +390,17 @@ def resident_card(tr: Translator, resident: Resident, tasks: list[Task], zone: Z
     lines = [
         tr.gettext("<b>Resident {name}</b>", name=resident.name),
         *_fields_text(tr, resident.model_dump()),
-        "",
     ]
+    if resident.no_calls_since is not None:
+        lines.append(
+            tr.gettext(
+                "🚫 Asked not to be called ({date}): no phone-check campaign lists them.",
+                date=format_date(
+                    resident.no_calls_since.astimezone(zone), locale=babel_locale(tr.language)
+                ),
+            )
+        )
+    lines.append("")
     if tasks:
         lines.append(
             tr.ngettext(

@@ -254,6 +254,7 @@ class SqliteCampaigns:
         busy = (
             " AND NOT EXISTS (SELECT 1 FROM campaign_entries b WHERE b.resident_id ="
             " e.resident_id AND b.state = 'calling')"
+            " AND (SELECT no_calls_since FROM residents r WHERE r.id = e.resident_id) IS NULL"
         )
         who = ", ".join("(?, ?)" for _ in caller_ids)
         who_params: list[object] = []
@@ -340,11 +341,12 @@ class SqliteCampaigns:
         )
         return {row["id"]: _resident(row) for row in rows}
 
-    async def next_due(self, campaign_id: int) -> datetime | None:
-        """Return when the earliest waiting entry falls due (None: nobody waits)."""
+    async def next_due(self, campaign_id: int, after: datetime) -> datetime | None:
+        """Return when the earliest entry still waiting falls due after `after` (None: none)."""
         value = await self._db.fetch_value(
-            "SELECT min(due_at) FROM campaign_entries WHERE campaign_id = ? AND state = 'waiting'",
-            (campaign_id,),
+            "SELECT min(due_at) FROM campaign_entries WHERE campaign_id = ? AND state = 'waiting'"
+            " AND attempts > 0 AND due_at > ?",
+            (campaign_id, to_db_time(after)),
         )
         return from_db_time(value) if isinstance(value, str) else None
 
@@ -391,10 +393,22 @@ class SqliteCampaigns:
         self, entry: Entry, *, attempts: int, due_at: datetime, expected: EntryState
     ) -> bool:
         """Put an entry back on the list; False if it was not in the expected state."""
+        # A resident who asked meanwhile (elsewhere) not to be called is finished, not put back.
         cursor = await self._db.connection.execute(
-            "UPDATE campaign_entries SET state = 'waiting', attempts = ?, due_at = ?,"
-            " caller_id = NULL, claimed_until = NULL WHERE id = ? AND state = ?",
-            (attempts, to_db_time(due_at), entry.id, expected.value),
+            "UPDATE campaign_entries SET attempts = ?, due_at = ?, caller_id = NULL,"
+            " claimed_until = NULL, state = CASE WHEN declined THEN 'finished' ELSE 'waiting' END,"
+            " result = CASE WHEN declined THEN 'declined' END,"
+            " finished_at = CASE WHEN declined THEN ? END"
+            " FROM (SELECT no_calls_since IS NOT NULL AS declined FROM residents WHERE id = ?)"
+            " WHERE id = ? AND state = ?",
+            (
+                attempts,
+                to_db_time(due_at),
+                to_db_time(due_at),
+                entry.resident_id,
+                entry.id,
+                expected.value,
+            ),
         )
         return cursor.rowcount == 1
 
@@ -496,6 +510,11 @@ class SqliteCampaigns:
             else:
                 key = result
             counts[key] = counts.get(key, 0) + number
+        called = await self._db.fetch_value(
+            "SELECT count(DISTINCT entry_id) FROM campaign_calls WHERE campaign_id = ?"
+            " AND result IN ('reached', 'no_answer', 'wrong_number', 'declined')",
+            (campaign_id,),
+        )
         needs = {
             row[0]: int(row[1])
             for row in await self._db.fetch_all(
@@ -550,6 +569,7 @@ class SqliteCampaigns:
             )
         return CampaignFigures(
             total=total,
+            called=int(called or 0),
             never_called=counts.get("never_called", 0),
             retry=counts.get("retry", 0),
             calling=counts.get("calling", 0),

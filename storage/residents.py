@@ -22,7 +22,7 @@ from storage.db import Database, from_db_time, to_db_time
 
 __all__ = ["SqliteResidents"]
 
-_COLUMNS = "id, " + ", ".join(FIELDS) + ", created_at, updated_at"
+_COLUMNS = "id, " + ", ".join(FIELDS) + ", created_at, updated_at, no_calls_since"
 _values_of = attrgetter(*FIELDS)
 # Per connection, and created inside the caller's transaction: a rollback removes it too.
 _STAGE = "temp.resident_import"
@@ -39,6 +39,7 @@ def _resident(row: aiosqlite.Row) -> Resident:
         id=row["id"],
         created_at=from_db_time(row["created_at"]),
         updated_at=from_db_time(row["updated_at"]),
+        no_calls_since=from_db_time(row["no_calls_since"]),
         **values,
     )
 

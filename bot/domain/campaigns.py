@@ -215,6 +215,8 @@ class CampaignFigures:
     """A campaign at a glance: the figures the coordination meeting needs."""
 
     total: int = 0
+    called: int = 0  # residents this campaign called at least once (a call that got an answer
+    # or went unanswered; not handed back, not timed out)
     never_called: int = 0  # waiting for a first call
     retry: int = 0  # waiting for another try
     calling: int = 0
@@ -227,11 +229,6 @@ class CampaignFigures:
     urgent: int = 0  # calls that alerted the coordinators
     needs: dict[str, int] = field(default_factory=dict)
     callers: tuple[CallerFigures, ...] = ()
-
-    @property
-    def called(self) -> int:
-        """Return the residents called at least once."""
-        return self.reached + self.unreached + self.wrong_number + self.declined + self.retry
 
     @property
     def open(self) -> int:

@@ -91,6 +91,7 @@ class Resident(ResidentInput):
     id: int
     created_at: datetime
     updated_at: datetime
+    no_calls_since: datetime | None = None  # asked not to be called: no campaign lists them
 
 
 def _clean_text(field: str, raw: str) -> str:

@@ -312,7 +312,7 @@ class CampaignService:
         figures = await self._uow.campaigns.figures(campaign.id)
         next_due = None
         if figures.retry and not figures.never_called:
-            next_due = await self._uow.campaigns.next_due(campaign.id)
+            next_due = await self._uow.campaigns.next_due(campaign.id, self._clock())
         return Overview(campaign=campaign, figures=figures, next_due=next_due)
 
     # --- callers ------------------------------------------------------------------------------
@@ -366,10 +366,21 @@ class CampaignService:
                 task = await self._uow.tasks.get(entry.task_id or 0)
                 if task is not None and task.held:
                     answers[caller_id] = await self._call(entry, task, already=True)
+                else:  # a coordinator cancelled the call's task: the resident goes back
+                    await campaigns.requeue(
+                        entry, attempts=entry.attempts, due_at=now, expected=EntryState.CALLING
+                    )
             listed = await campaigns.of_callers([i for i in wanted if i not in answers])
             queues: dict[int, list[Campaign]] = {}
             for caller_id, mine in listed.items():
                 queue = self._queue_of(mine, wanted[caller_id])
+                if (
+                    isinstance(queue, CampaignError)
+                    and queue.problem is CampaignProblem.NOT_A_CALLER
+                ):
+                    chosen = await campaigns.get(wanted[caller_id] or 0)
+                    if chosen is not None and chosen.state is CampaignState.CLOSED:
+                        queue = CampaignError(CampaignProblem.CLOSED)
                 if isinstance(queue, Exception):
                     answers[caller_id] = queue
                 else:
@@ -448,7 +459,9 @@ class CampaignService:
                     elif len(queues[caller_id]) > 1:
                         left[caller_id] = queues[caller_id][1:]
                     else:
-                        dues = [await self._uow.campaigns.next_due(c.id) for c in tried[caller_id]]
+                        dues = [
+                            await self._uow.campaigns.next_due(c.id, now) for c in tried[caller_id]
+                        ]
                         answers[caller_id] = CampaignError(
                             CampaignProblem.LIST_DONE,
                             when=min((d for d in dues if d), default=None),

@@ -143,14 +143,6 @@ class SqliteCampaigns:
         )
         return [_campaign(row) for row in rows]
 
-    async def callers(self, campaign_id: int) -> list[int]:
-        """Return the ids of the campaign's callers."""
-        rows = await self._db.fetch_all(
-            "SELECT person_id FROM campaign_callers WHERE campaign_id = ? ORDER BY person_id",
-            (campaign_id,),
-        )
-        return [row[0] for row in rows]
-
     async def set_state(self, campaign_id: int, state: CampaignState, at: datetime) -> None:
         """Pause, resume or close a campaign."""
         await self._db.connection.execute(
@@ -206,40 +198,6 @@ class SqliteCampaigns:
             (campaign_id,),
         )
         return [_entry(row) for row in rows]
-
-    async def claim(
-        self, campaign_id: int, caller_id: int, now: datetime, until: datetime
-    ) -> Entry | None:
-        """Claim the next resident to call: a retry that fell due, else the next first call.
-
-        A resident on a call in another campaign is passed over.
-        """
-        now_text = to_db_time(now)
-        busy = (
-            " AND NOT EXISTS (SELECT 1 FROM campaign_entries b WHERE b.resident_id ="
-            " campaign_entries.resident_id AND b.state = 'calling')"
-        )
-        for pick, params in (
-            (
-                "SELECT id FROM campaign_entries WHERE campaign_id = ? AND state = 'waiting'"
-                " AND attempts > 0 AND due_at <= ?" + busy + " ORDER BY due_at LIMIT 1",
-                (campaign_id, now_text),
-            ),
-            (
-                "SELECT id FROM campaign_entries WHERE campaign_id = ? AND state = 'waiting'"
-                " AND attempts = 0 AND due_at <= ?" + busy + " ORDER BY id LIMIT 1",
-                (campaign_id, now_text),
-            ),
-        ):
-            async with self._db.connection.execute(
-                "UPDATE campaign_entries SET state = 'calling', caller_id = ?, claimed_until = ?"
-                f" WHERE id = ({pick}) RETURNING {_ENTRY_COLUMNS}",
-                (caller_id, to_db_time(until), *params),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is not None:
-                return _entry(row)
-        return None
 
     async def claim_many(
         self, campaign_id: int, caller_ids: Sequence[int], now: datetime, until: datetime
@@ -350,12 +308,6 @@ class SqliteCampaigns:
         )
         return from_db_time(value) if isinstance(value, str) else None
 
-    async def set_call_task(self, entry_id: int, task_id: int) -> None:
-        """Remember the task of the call under way."""
-        await self._db.connection.execute(
-            "UPDATE campaign_entries SET task_id = ? WHERE id = ?", (task_id, entry_id)
-        )
-
     async def entry(self, entry_id: int) -> Entry | None:
         """Return one entry."""
         row = await self._db.fetch_one(
@@ -369,15 +321,6 @@ class SqliteCampaigns:
             f"SELECT {_ENTRY_COLUMNS} FROM campaign_entries WHERE task_id = ?", (task_id,)
         )
         return _entry(row) if row else None
-
-    async def calling_by(self, caller_id: int) -> list[Entry]:
-        """Return the entries the person is calling now."""
-        rows = await self._db.fetch_all(
-            f"SELECT {_ENTRY_COLUMNS} FROM campaign_entries WHERE state = 'calling'"
-            " AND caller_id = ? ORDER BY id",
-            (caller_id,),
-        )
-        return [_entry(row) for row in rows]
 
     async def expired(self, now: datetime, quiet_since: datetime) -> list[Entry]:
         """Return calls whose claim ran out and whose report saw no step since `quiet_since`."""
@@ -482,14 +425,6 @@ class SqliteCampaigns:
             "SELECT no_calls_since FROM residents WHERE id = ?", (resident_id,)
         )
         return from_db_time(value) if isinstance(value, str) else None
-
-    async def allow_calls(self, resident_id: int) -> None:
-        """Let campaigns call a resident again."""
-        await self._db.connection.execute(
-            "UPDATE residents SET no_calls_since = NULL WHERE id = ?", (resident_id,)
-        )
-
-    # --- figures ----------------------------------------------------------------------------
 
     async def figures(self, campaign_id: int) -> CampaignFigures:
         """Return the campaign's figures, counted by SQL over its indexes."""

@@ -333,27 +333,28 @@ class SqliteCampaigns:
         return [_entry(row) for row in rows]
 
     async def requeue(
-        self, entry: Entry, *, attempts: int, due_at: datetime, expected: EntryState
-    ) -> bool:
-        """Put an entry back on the list; False if it was not in the expected state."""
+        self, entry: Entry, *, attempts: int, due_at: datetime, expected: EntryState, at: datetime
+    ) -> EntryState | None:
+        """Put an entry back on the list, or finish it if the resident declined calls meanwhile;
+        return its new state (None: it was not in the expected state)."""
         # A resident who asked meanwhile (elsewhere) not to be called is finished, not put back.
-        cursor = await self._db.connection.execute(
+        row = await self._db.fetch_one(
             "UPDATE campaign_entries SET attempts = ?, due_at = ?, caller_id = NULL,"
             " claimed_until = NULL, state = CASE WHEN declined THEN 'finished' ELSE 'waiting' END,"
             " result = CASE WHEN declined THEN 'declined' END,"
             " finished_at = CASE WHEN declined THEN ? END"
             " FROM (SELECT no_calls_since IS NOT NULL AS declined FROM residents WHERE id = ?)"
-            " WHERE id = ? AND state = ?",
+            " WHERE id = ? AND state = ? RETURNING state",
             (
                 attempts,
                 to_db_time(due_at),
-                to_db_time(due_at),
+                to_db_time(at),
                 entry.resident_id,
                 entry.id,
                 expected.value,
             ),
         )
-        return cursor.rowcount == 1
+        return EntryState(row[0]) if row else None
 
     async def finish(
         self,

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.campaigns import (
+    AfterCall,
     CallResult,
     Campaign,
     CampaignError,
@@ -368,7 +369,11 @@ class CampaignService:
                     answers[caller_id] = await self._call(entry, task, already=True)
                 else:  # a coordinator cancelled the call's task: the resident goes back
                     await campaigns.requeue(
-                        entry, attempts=entry.attempts, due_at=now, expected=EntryState.CALLING
+                        entry,
+                        attempts=entry.attempts,
+                        due_at=now,
+                        expected=EntryState.CALLING,
+                        at=now,
                     )
             listed = await campaigns.of_callers([i for i in wanted if i not in answers])
             queues: dict[int, list[Campaign]] = {}
@@ -525,7 +530,11 @@ class CampaignService:
                 if task is None or not task.held:
                     # The call's task ended some other way (cancelled by a coordinator).
                     await self._uow.campaigns.requeue(
-                        entry, attempts=entry.attempts, due_at=now, expected=EntryState.CALLING
+                        entry,
+                        attempts=entry.attempts,
+                        due_at=now,
+                        expected=EntryState.CALLING,
+                        at=now,
                     )
                     continue
                 closing = await self._end_claim(entry, task, caller, CallResult.EXPIRED)
@@ -550,7 +559,7 @@ class CampaignService:
             actor, task, Action.CANCEL, reason=None, note=None
         )
         await self._uow.campaigns.requeue(
-            entry, attempts=entry.attempts, due_at=now, expected=EntryState.CALLING
+            entry, attempts=entry.attempts, due_at=now, expected=EntryState.CALLING, at=now
         )
         await self._uow.campaigns.record_call(
             entry, actor.id if actor else None, task.id, result, now
@@ -587,9 +596,15 @@ class CampaignService:
         unanswered = entry.attempts + (1 if after.result is CallResult.NO_ANSWER else 0)
         if after.finished is None:
             assert after.due_at is not None
-            await self._uow.campaigns.requeue(
-                entry, attempts=unanswered, due_at=after.due_at, expected=EntryState.CALLING
+            state = await self._uow.campaigns.requeue(
+                entry,
+                attempts=unanswered,
+                due_at=after.due_at,
+                expected=EntryState.CALLING,
+                at=now,
             )
+            if state is EntryState.FINISHED:  # they asked elsewhere, meanwhile, not to be called
+                after = AfterCall(after.result, EntryResult.DECLINED)
         else:
             visit = next(
                 (

@@ -535,7 +535,10 @@ async def _start(query: CallbackQuery, context: ApuriContext) -> int:
             text = started_text(tr, started)
     except CampaignError as error:
         context.user_data[_DRAFT] = draft  # type: ignore[index]  # keep the form: fix and retry
-        await query.answer(tr.plain(_problem(context, error)), show_alert=True)
+        if draft.file is not None:  # the press was answered before the import: say it below
+            await context.bot.send_message(context.actor.telegram_user_id, _problem(context, error))
+        else:
+            await query.answer(tr.plain(_problem(context, error)), show_alert=True)
         return Step.CONFIRM
     log.info("campaign %d started: %d listed", started.campaign.id, started.listed)
     await edit_or_send(query, text)

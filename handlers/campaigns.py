@@ -40,7 +40,6 @@ from bot.domain.campaigns import (
 from bot.domain.errors import NotAllowed, StaleStep
 from bot.domain.people import Capability
 from bot.domain.resident_import import MAX_BYTES, InvalidFile
-from bot.domain.residents import match_key
 from bot.i18n import N_, Html
 from bot.services.campaigns import Call, Expired
 from bot.services.residents import ImportReport
@@ -284,9 +283,7 @@ async def list_sent(update: Update, context: ApuriContext) -> int:
         return Step.WHO
     draft = _draft(context)
     draft.selection, draft.file = Selection(imported=True), data
-    draft.listed = len(
-        {match_key(r.resident.name, r.resident.phone) or f"row {r.row}" for r in parsed.valid}
-    )
+    draft.listed = await context.services.campaigns.listable(context.actor, parsed)
     if parsed.rejected:
         await message.reply_text(
             tr.ngettext(

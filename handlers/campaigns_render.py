@@ -177,10 +177,12 @@ def summary_keyboard(tr: Translator, listed: int) -> InlineKeyboardMarkup:
 def started_text(tr: Translator, started: Started) -> Html:
     """Return what a started campaign did."""
     lines = [
-        tr.gettext(
-            "📞 <b>{name}</b> started: {n} residents are on the calling list.",
+        tr.ngettext(
+            "📞 <b>{name}</b> started: {count} resident is on the calling list.",
+            "📞 <b>{name}</b> started: {count} residents are on the calling list.",
+            started.listed,
             name=started.campaign.name,
-            n=number(tr, started.listed),
+            count=number(tr, started.listed),
         )
     ]
     if started.visits:

@@ -7,6 +7,7 @@ entry, and the cost stays flat however long the list is.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
@@ -188,6 +189,17 @@ class SqliteCampaigns:
         )
         assert row is not None
         return int(row[0]), int(row[1])
+
+    async def declined_among(self, match_keys: Sequence[str]) -> int:
+        """Return how many of the residents with these phone-and-name keys declined calls."""
+        if not match_keys:
+            return 0
+        value = await self._db.fetch_value(
+            "SELECT count(*) FROM residents WHERE no_calls_since IS NOT NULL"
+            " AND match_key IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(match_keys)),),
+        )
+        return int(value or 0)
 
     async def without_phone(self, campaign_id: int) -> list[Entry]:
         """Return the waiting entries whose resident has no phone number."""

@@ -45,7 +45,7 @@ from bot.domain.errors import NotAllowed
 from bot.domain.outcomes import PHONE_UNREACHED, Decision
 from bot.domain.people import Capability, Person, Role
 from bot.domain.resident_import import InvalidFile, ParsedImport, read_residents
-from bot.domain.residents import Resident
+from bot.domain.residents import Resident, match_key
 from bot.domain.tasks import (
     Action,
     MessageKind,
@@ -260,6 +260,15 @@ class CampaignService:
             )
         except InvalidFile as error:
             return error
+
+    async def listable(self, actor: Person, parsed: ParsedImport) -> int:
+        """Return how many residents a read list would call: each once, none who declined."""
+        require(actor, Capability.MANAGE_CAMPAIGNS)
+        keys = {match_key(r.resident.name, r.resident.phone) for r in parsed.valid}
+        keyed = sorted(k for k in keys if k is not None)
+        without_key = sum(1 for r in parsed.valid if r.resident.phone is None)
+        declined = await self._uow.campaigns.declined_among(keyed)
+        return len(keyed) - declined + without_key
 
     async def start_with_list(
         self, actor: Person, spec: CampaignSpec, data: bytes, *, default_language: str

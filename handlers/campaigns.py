@@ -330,9 +330,9 @@ async def _after_selection(where: Message | CallbackQuery, context: ApuriContext
     total, _ = await context.services.campaigns.count(context.actor, draft.selection)
     if not total:
         draft.selection = Selection()
-        await _say(
-            where,
-            context,
+        # Said below the form, which is asked again: an edit would be overwritten at once.
+        await context.bot.send_message(
+            context.actor.telegram_user_id,
             campaign_problem_text(context.tr, CampaignProblem.NOBODY, context.bot_data.timezone),
         )
         return await _ask_who(where, context)
@@ -531,12 +531,12 @@ async def _start(query: CallbackQuery, context: ApuriContext) -> int:
             await query.answer()
             text = started_text(tr, started)
     except CampaignError as error:
-        context.user_data[_DRAFT] = draft  # type: ignore[index]  # keep the form: fix and retry
-        if draft.file is not None:  # the press was answered before the import: say it below
-            await context.bot.send_message(context.actor.telegram_user_id, _problem(context, error))
-        else:
-            await query.answer(tr.plain(_problem(context, error)), show_alert=True)
-        return Step.CONFIRM
+        # Nothing at the summary can fix it (a caller lost the role, nobody is left to call):
+        # the form ends with the reason, and /campaign new starts again.
+        if draft.file is None:
+            await query.answer()
+        await edit_or_send(query, _problem(context, error))
+        return ConversationHandler.END
     log.info("campaign %d started: %d listed", started.campaign.id, started.listed)
     await edit_or_send(query, text)
     return ConversationHandler.END

@@ -475,7 +475,7 @@ def expired_text(tr: Translator, campaign: Campaign, minutes: int) -> Html:
     """Return the note to a caller whose call timed out."""
     return tr.gettext(
         "⏳ Your call in <b>{campaign}</b> went back to the list: nothing was recorded for "
-        "{minutes} minutes. Nothing you reported was lost. Press /call to continue.",
+        "{minutes} minutes, and its unfinished report was thrown away. Press /call to continue.",
         campaign=campaign.name,
         minutes=minutes,
     )

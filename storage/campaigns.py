@@ -215,8 +215,9 @@ class SqliteCampaigns:
         self, campaign_id: int, caller_ids: Sequence[int], now: datetime, until: datetime
     ) -> list[Entry]:
         """Claim the next entries for several callers at once, in queue order, in one statement:
-        retries that fell due (oldest first), then first calls in list order; the k-th entry goes
-        to `caller_ids[k]`. Fewer entries than callers: the last callers get none."""
+        retries that fell due (oldest first), then first calls in list order (one handed back goes
+        to the end: its `due_at` is then); the k-th entry goes to `caller_ids[k]`. Fewer entries
+        than callers: the last callers get none."""
         if not caller_ids:
             return []
         now_text = to_db_time(now)
@@ -236,8 +237,9 @@ class SqliteCampaigns:
             " campaign_entries e WHERE campaign_id = ? AND state = 'waiting' AND attempts > 0"
             f" AND due_at <= ?{busy} ORDER BY due_at LIMIT ?)"
             " UNION ALL"
-            " SELECT id, 1, '', id FROM (SELECT id FROM campaign_entries e WHERE campaign_id = ?"
-            f" AND state = 'waiting' AND attempts = 0 AND due_at <= ?{busy} ORDER BY id LIMIT ?)"
+            " SELECT id, 1, due_at, id FROM (SELECT id, due_at FROM campaign_entries e"
+            " WHERE campaign_id = ? AND state = 'waiting' AND attempts = 0"
+            f" AND due_at <= ?{busy} ORDER BY due_at, id LIMIT ?)"
             "), picked AS ("
             " SELECT id, row_number() OVER (ORDER BY phase, k1, k2) AS n FROM queue"
             " ORDER BY phase, k1, k2 LIMIT ?"

@@ -374,9 +374,10 @@ class CampaignService:
             now = self._clock()
             for caller_id, entry in (await campaigns.calling_by_many(list(wanted))).items():
                 task = await self._uow.tasks.get(entry.task_id or 0)
-                if task is not None and task.held:
+                if _still_calling(entry, task):
+                    assert task is not None
                     answers[caller_id] = await self._call(entry, task, already=True)
-                else:  # a coordinator cancelled the call's task: the resident goes back
+                else:  # a coordinator cancelled or reassigned the call's task: it is not theirs
                     await campaigns.requeue(
                         entry,
                         attempts=entry.attempts,
@@ -516,15 +517,9 @@ class CampaignService:
         async with self._uow.transaction():
             entry = await self._uow.campaigns.entry_of_task(task_id)
             task = await self._uow.tasks.get(task_id)
-            if (
-                entry is None
-                or task is None
-                or entry.state is not EntryState.CALLING
-                or entry.caller_id != actor.id
-                or entry.task_id != task_id
-                or not task.held
-            ):
+            if entry is None or entry.caller_id != actor.id or not _still_calling(entry, task):
                 raise CampaignError(CampaignProblem.NOT_YOUR_CALL)
+            assert task is not None
             closing = await self._end_claim(entry, task, actor, CallResult.GIVEN_BACK)
         return await self._dispatch.closed(closing)
 
@@ -536,8 +531,8 @@ class CampaignService:
             for entry in await self._uow.campaigns.expired(now, now - self.claim_timeout):
                 task = await self._uow.tasks.get(entry.task_id or 0)
                 caller = await self._uow.people.get(entry.caller_id or 0)
-                if task is None or not task.held:
-                    # The call's task ended some other way (cancelled by a coordinator).
+                if task is None or not _still_calling(entry, task):
+                    # The call's task ended or moved some other way (a coordinator's doing).
                     await self._uow.campaigns.requeue(
                         entry,
                         attempts=entry.attempts,
@@ -567,8 +562,10 @@ class CampaignService:
         closing = await self._dispatch.close_within(
             actor, task, Action.CANCEL, reason=None, note=None
         )
+        # Handed back: to the end of the list. Timed out: its place is kept (it was not called).
+        due = now if result is CallResult.GIVEN_BACK else entry.due_at
         await self._uow.campaigns.requeue(
-            entry, attempts=entry.attempts, due_at=now, expected=EntryState.CALLING, at=now
+            entry, attempts=entry.attempts, due_at=due, expected=EntryState.CALLING, at=now
         )
         await self._uow.campaigns.record_call(
             entry, actor.id if actor else None, task.id, result, now
@@ -637,7 +634,9 @@ class CampaignService:
         if task.kind is not TaskKind.PHONE_CHECK:
             return None
         entry = await self._uow.campaigns.entry_of_task(task.id)
-        if entry is None or entry.state is not EntryState.CALLING or entry.task_id != task.id:
+        # The task may be closed by now (the report's own closing): the holder must still match.
+        held = task.model_copy(update={"state": TaskState.ACCEPTED})
+        if entry is None or not _still_calling(entry, held):
             return None
         return entry
 
@@ -646,3 +645,14 @@ class CampaignService:
         if campaign is None:
             raise CampaignError(CampaignProblem.NOT_FOUND)
         return campaign
+
+
+def _still_calling(entry: Entry, task: Task | None) -> bool:
+    """Return whether the entry's call is under way, held by the caller who claimed it."""
+    return (
+        entry.state is EntryState.CALLING
+        and task is not None
+        and entry.task_id == task.id
+        and task.held
+        and task.holder.person_id == entry.caller_id
+    )

@@ -44,10 +44,11 @@ CREATE TABLE campaign_entries (
     CHECK ((state = 'finished') = (result IS NOT NULL)),
     CHECK (state != 'calling' OR (caller_id IS NOT NULL AND claimed_until IS NOT NULL))
 );
--- The two queues "Next call" reads: retries once due (oldest first), then first calls in order.
+-- The two queues "Next call" reads: retries once due (oldest first), then first calls in list
+-- order (a resident handed back goes to the end: due again from then).
 CREATE INDEX campaign_entries_retries ON campaign_entries (campaign_id, due_at)
     WHERE state = 'waiting' AND attempts > 0;
-CREATE INDEX campaign_entries_first ON campaign_entries (campaign_id, id)
+CREATE INDEX campaign_entries_first ON campaign_entries (campaign_id, due_at, id)
     WHERE state = 'waiting' AND attempts = 0;
 CREATE INDEX campaign_entries_calling ON campaign_entries (claimed_until) WHERE state = 'calling';
 CREATE INDEX campaign_entries_resident ON campaign_entries (resident_id, state);

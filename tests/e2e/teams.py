@@ -11,6 +11,7 @@ referrals should reach them overrides the settings:
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -88,13 +89,24 @@ class Team:
         """Offer through /task N and the coordinator's button; return each volunteer's offer."""
         view = await self.aino.ask(f"/task {task_id}")
         await self.aino.click_and_wait(view, fi.plain("Offer to available pairs"))
-        await self.telegram.settle()
-        return {
-            user_id: next(
-                m for m in reversed(self.telegram.messages(user_id)) if f"#{task_id}" in m.text
-            )
-            for user_id in VOLUNTEERS
-        }
+        offers: dict[int, object] = {}
+        for _ in range(50):  # a loaded machine may deliver the four offers after one settle
+            await self.telegram.settle()
+            offers = {
+                user_id: next(
+                    (
+                        m
+                        for m in reversed(self.telegram.messages(user_id))
+                        if f"#{task_id}" in m.text
+                    ),
+                    None,
+                )
+                for user_id in VOLUNTEERS
+            }
+            if all(offers.values()):
+                return offers
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"offers of task #{task_id} did not reach every volunteer: {offers}")
 
     async def phone_check(self):
         """Create a phone check for the resident and hand it to Frida, the caller."""

@@ -89,7 +89,7 @@ def expired(campaign: str) -> str:
     """The note to a caller whose call went back to the list after 30 quiet minutes."""
     return text(
         "⏳ Your call in <b>{campaign}</b> went back to the list: nothing was recorded for "
-        "{minutes} minutes. Nothing you reported was lost. Press /call to continue.",
+        "{minutes} minutes, and its unfinished report was thrown away. Press /call to continue.",
         campaign=campaign,
         minutes=30,
     )

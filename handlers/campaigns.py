@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import IntEnum
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -34,8 +34,10 @@ from bot.domain.campaigns import (
     Selection,
     born_by_for_age,
     parse_areas,
+    parse_attempts,
     parse_born_by,
     parse_gap,
+    parse_name,
 )
 from bot.domain.errors import NotAllowed, StaleStep
 from bot.domain.people import Capability
@@ -210,30 +212,26 @@ async def _start_form(message: Message, context: ApuriContext) -> int:
 async def name_typed(update: Update, context: ApuriContext) -> int:
     """The campaign's name was typed."""
     assert update.message is not None and update.message.text is not None
-    name = " ".join(update.message.text.split())
-    if not 1 <= len(name) <= 100:
-        await update.message.reply_text(
-            campaign_problem_text(context.tr, CampaignProblem.NAME, context.bot_data.timezone)
-        )
+    try:
+        name = parse_name(update.message.text)
+    except CampaignError as error:
+        await update.message.reply_text(_problem(context, error))
         return Step.NAME
-    draft = _draft(context)
-    draft.name = name
+    _draft(context).name = name
     return await _ask_who(update.message, context)
 
 
 async def _ask_who(where: Message | CallbackQuery, context: ApuriContext) -> int:
-    draft = _draft(context)
-    draft.asked = Step.WHO
-    await _say(
+    return await _ask(
         where,
         context,
+        Step.WHO,
         context.tr.gettext(
             "Who is called? Choose an age, or type the latest birth year (1956: everyone born "
             "in 1956 or before). Or send a CSV file of residents: exactly they are called."
         ),
         who_keyboard(context.tr),
     )
-    return Step.WHO
 
 
 async def year_typed(update: Update, context: ApuriContext) -> int:
@@ -298,17 +296,16 @@ async def list_sent(update: Update, context: ApuriContext) -> int:
 
 
 async def _ask_area(where: Message | CallbackQuery, context: ApuriContext) -> int:
-    _draft(context).asked = Step.AREA
-    await _say(
+    return await _ask(
         where,
         context,
+        Step.AREA,
         context.tr.gettext(
             "Which area? Type postal codes or their beginnings (e.g. 70100 702), or press "
             "Everywhere."
         ),
         area_keyboard(context.tr),
     )
-    return Step.AREA
 
 
 async def area_typed(update: Update, context: ApuriContext) -> int:
@@ -331,8 +328,9 @@ async def _after_selection(where: Message | CallbackQuery, context: ApuriContext
     if not total:
         draft.selection = Selection()
         # Said below the form, which is asked again: an edit would be overwritten at once.
-        await context.bot.send_message(
-            context.actor.telegram_user_id,
+        await send(
+            context,
+            context.actor,
             campaign_problem_text(context.tr, CampaignProblem.NOBODY, context.bot_data.timezone),
         )
         return await _ask_who(where, context)
@@ -364,46 +362,41 @@ async def _ask_callers(where: Message | CallbackQuery, context: ApuriContext) ->
 
 
 async def _ask_attempts(where: Message | CallbackQuery, context: ApuriContext) -> int:
-    draft = _draft(context)
-    draft.asked = Step.ATTEMPTS
-    await _say(
+    return await _ask(
         where,
         context,
+        Step.ATTEMPTS,
         context.tr.gettext(
             "How many calls to each resident before a home visit is arranged instead? "
             "(Press one, or type a number up to 10.)"
         ),
-        attempts_keyboard(context.tr, draft.attempts),
+        attempts_keyboard(context.tr, _draft(context).attempts),
     )
-    return Step.ATTEMPTS
 
 
 async def attempts_typed(update: Update, context: ApuriContext) -> int:
     """A number of attempts was typed."""
     assert update.message is not None and update.message.text is not None
-    text = update.message.text.strip()
-    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 10):
-        await update.message.reply_text(
-            campaign_problem_text(context.tr, CampaignProblem.ATTEMPTS, context.bot_data.timezone)
-        )
+    try:
+        attempts = parse_attempts(update.message.text)
+    except CampaignError as error:
+        await update.message.reply_text(_problem(context, error))
         return Step.ATTEMPTS
-    _draft(context).attempts = int(text)
+    _draft(context).attempts = attempts
     return await _ask_gap(update.message, context)
 
 
 async def _ask_gap(where: Message | CallbackQuery, context: ApuriContext) -> int:
-    draft = _draft(context)
-    draft.asked = Step.GAP
-    await _say(
+    return await _ask(
         where,
         context,
+        Step.GAP,
         context.tr.gettext(
             "How long at least between two calls to the same resident? (Press one, or type "
             "hours such as 2 or 1,5.)"
         ),
-        gap_keyboard(context.tr, draft.gap),
+        gap_keyboard(context.tr, _draft(context).gap),
     )
-    return Step.GAP
 
 
 async def gap_typed(update: Update, context: ApuriContext) -> int:
@@ -550,11 +543,24 @@ async def campaign_unexpected(update: Update, context: ApuriContext) -> None:
         )
 
 
+async def _ask(
+    where: Message | CallbackQuery,
+    context: ApuriContext,
+    step: Step,
+    text: Html,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> int:
+    """Ask the question of `step` and remember that it is the one asked."""
+    _draft(context).asked = step
+    await _say(where, context, text, keyboard)
+    return step
+
+
 async def _say(
     where: Message | CallbackQuery,
     context: ApuriContext,
     text: Html,
-    keyboard=None,  # noqa: ANN001 - an InlineKeyboardMarkup or None
+    keyboard: InlineKeyboardMarkup | None = None,
 ) -> None:
     """Edit the form's message after a press; after typed text, send the next question below."""
     if isinstance(where, CallbackQuery):
@@ -619,11 +625,10 @@ async def call_command(update: Update, context: ApuriContext) -> None:
 
 async def _hand_out(context: ApuriContext, campaign_id: int | None) -> None:
     """Claim the next resident and send the call card below (it is scrubbed when the call ends)."""
-    chat_id = context.actor.telegram_user_id
     try:
         call = await context.services.campaigns.next_call(context.actor, campaign_id)
     except CampaignError as error:
-        await context.bot.send_message(chat_id, _problem(context, error))
+        await send(context, context.actor, _problem(context, error))
         return
     await _send_card(context, call)
 
@@ -631,10 +636,9 @@ async def _hand_out(context: ApuriContext, campaign_id: int | None) -> None:
 async def _send_card(context: ApuriContext, call: Call) -> None:
     campaigns = context.services.campaigns
     text = call_card(context.tr, call, context.services.clock().date(), campaigns.claim_timeout)
-    sent = await context.bot.send_message(
-        context.actor.telegram_user_id, text, reply_markup=call_keyboard(context.tr, call.task.id)
-    )
-    await campaigns.call_shown(context.actor, call.task.id, sent.chat_id, sent.message_id)
+    sent = await send(context, context.actor, text, call_keyboard(context.tr, call.task.id))
+    if sent is not None:
+        await campaigns.call_shown(context.actor, call.task.id, sent.chat_id, sent.message_id)
 
 
 async def call_action(update: Update, context: ApuriContext) -> None:

@@ -434,13 +434,6 @@ class SqliteCampaigns:
         )
         return [_entry(row) for row in rows]
 
-    async def no_calls_since(self, resident_id: int) -> datetime | None:
-        """Return since when a resident has asked not to be called (None: they have not)."""
-        value = await self._db.fetch_value(
-            "SELECT no_calls_since FROM residents WHERE id = ?", (resident_id,)
-        )
-        return from_db_time(value) if isinstance(value, str) else None
-
     async def figures(self, campaign_id: int) -> CampaignFigures:
         """Return the campaign's figures, counted by SQL over its indexes."""
         counts: dict[str, int] = {}

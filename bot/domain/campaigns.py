@@ -51,8 +51,10 @@ __all__ = [
     "age_in",
     "born_by_for_age",
     "parse_areas",
+    "parse_attempts",
     "parse_born_by",
     "parse_gap",
+    "parse_name",
 ]
 
 MAX_ATTEMPTS = 10
@@ -151,9 +153,7 @@ class CampaignSpec(BaseModel):
 
     def checked(self) -> CampaignSpec:
         """Return the spec with its name tidied, or raise `CampaignError` naming the problem."""
-        name = " ".join(self.name.split())
-        if not 1 <= len(name) <= MAX_NAME:
-            raise CampaignError(CampaignProblem.NAME)
+        name = parse_name(self.name)
         if not 1 <= self.attempts <= MAX_ATTEMPTS:
             raise CampaignError(CampaignProblem.ATTEMPTS)
         if not timedelta(0) <= self.gap <= MAX_GAP or self.gap % timedelta(minutes=1):
@@ -279,6 +279,22 @@ def born_by_for_age(age: int, today: date) -> int:
 def age_in(birth_year: int | None, today: date) -> int | None:
     """Return the age a resident turns this year (the list is by birth year, not birthday)."""
     return None if birth_year is None else today.year - birth_year
+
+
+def parse_name(text: str) -> str:
+    """Read a campaign's name: 1 to 100 characters, spacing tidied."""
+    name = " ".join(text.split())
+    if not 1 <= len(name) <= MAX_NAME:
+        raise CampaignError(CampaignProblem.NAME)
+    return name
+
+
+def parse_attempts(text: str) -> int:
+    """Read the number of attempts per resident: 1 to 10."""
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_ATTEMPTS:
+        raise CampaignError(CampaignProblem.ATTEMPTS)
+    return int(value)
 
 
 def parse_born_by(text: str, today: date) -> int:

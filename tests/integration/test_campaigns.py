@@ -935,7 +935,7 @@ async def test_a_refusal_declines_the_resident_in_every_campaign_and_later_ones(
     assert submitted.follow_ups == [] and submitted.decision.no_calls
     task = await store.tasks.get(call.task.id)
     assert (task.state, task.reason) == (TaskState.NOT_COMPLETED, UnfinishedReason.REFUSED)
-    assert await store.campaigns.no_calls_since(aili.id) == clock()
+    assert (await store.residents.get(aili.id)).no_calls_since == clock()
     for campaign in (a, b, c):  # running or paused: her part is over everywhere
         e = await entry_for(store, campaign.id, aili.id)
         assert (e.state, e.result) == (EntryState.FINISHED, EntryResult.DECLINED)
@@ -986,7 +986,7 @@ async def test_a_resident_who_declined_during_a_campaign_call_is_never_handed_ou
     )
     await services.dispatch.assign(world.boss, check.id, Holder(person_id=world.gunnar.id))
     await report(services, world.gunnar, check.id, REFUSED)
-    assert await store.campaigns.no_calls_since(aili.id) is not None
+    assert (await store.residents.get(aili.id)).no_calls_since is not None
     await ending(services, world, call)
     e = await entry_for(store, campaign.id, aili.id)
     assert (e.state, e.result) == (EntryState.FINISHED, EntryResult.DECLINED)
